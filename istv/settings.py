@@ -1,0 +1,67 @@
+"""Settings from the environment, so Airflow workers, the CLI and tests share one source.
+
+Secrets (the HMAC key) are not here: see anonymiser/keys.py.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATA_ROOT = Path("data")
+DEFAULT_QUARANTINE_MAX_SHARE = 0.05
+DEFAULT_SOURCE_PATTERN = "inbox/ed_export_{night}.csv"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where data lives and how strict a run is.
+
+    data_root        every zone lives under it (landing/, quarantine/, restricted/, reports/, ...)
+    ledger_url       SQLAlchemy URL of the run ledger; SQLite under the data root by default
+    source           file pattern relative to data_root ({night} is YYYY-MM-DD) or a SQLAlchemy
+                     URL; with a URL, source_query is run with :night_start and :night_end
+    mapping          optional mapping YAML from the trust's export columns to the contract
+    postcodes        optional postcode lookup CSV (pcds, lsoa21cd, ...) for LSOA of residence
+    quarantine_max_share  a night fails when more than this share of in-scope rows is quarantined
+    demo             demo mode: may generate its own pseudonymisation key
+    """
+
+    data_root: Path
+    ledger_url: str
+    source: str
+    source_query: str | None
+    mapping: Path | None
+    postcodes: Path | None
+    quarantine_max_share: float
+    demo: bool
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        root = Path(env.get("ISTV_DATA_ROOT", str(DEFAULT_DATA_ROOT))).resolve()
+        share = float(env.get("ISTV_QUARANTINE_MAX_SHARE", DEFAULT_QUARANTINE_MAX_SHARE))
+        if not 0 <= share <= 1:
+            raise ValueError(
+                f"ISTV_QUARANTINE_MAX_SHARE must be a share between 0 and 1, not {share}"
+            )
+        return cls(
+            data_root=root,
+            ledger_url=env.get("ISTV_LEDGER_URL") or f"sqlite:///{root / 'ledger.sqlite'}",
+            source=env.get("ISTV_SOURCE", DEFAULT_SOURCE_PATTERN),
+            source_query=env.get("ISTV_SOURCE_QUERY"),
+            mapping=_optional_path(env.get("ISTV_MAPPING")),
+            postcodes=_optional_path(env.get("ISTV_POSTCODES"))
+            or _existing(root / "reference" / "postcodes.csv"),
+            quarantine_max_share=share,
+            demo=env.get("ISTV_DEMO", "").lower() in {"1", "true", "yes"},
+        )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None
+
+
+def _existing(path: Path) -> Path | None:
+    return path if path.exists() else None
