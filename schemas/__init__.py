@@ -76,6 +76,21 @@ def load_codelist(name: str, directory: Path | None = None) -> tuple[dict[str, s
     return rows
 
 
+@cache
+def restricted_schema():
+    """The Arrow schema of restricted/ records, read from restricted.yaml."""
+    import pyarrow as pa
+
+    types = {
+        "string": pa.string(),
+        "int8": pa.int8(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz=load_contract().timezone),
+    }
+    raw = yaml.safe_load((SCHEMAS_DIR / "restricted.yaml").read_text(encoding="utf-8"))
+    return pa.schema([(name, types[spec["type"]]) for name, spec in raw["columns"].items()])
+
+
 def codes(name: str, **where: str) -> list[str]:
     """The codes of a code list, optionally only rows whose columns equal the given values."""
     return [
