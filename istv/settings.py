@@ -11,7 +11,7 @@ from pathlib import Path
 
 DEFAULT_DATA_ROOT = Path("data")
 DEFAULT_QUARANTINE_MAX_SHARE = 0.05
-DEFAULT_SOURCE_PATTERN = "inbox/ed_export_{night}.csv"
+DEFAULT_SOURCE_PATTERN = "landing/inbox/ed_export_{night}.csv"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,198 @@
+"""The three stages of a night's run, called by the Airflow tasks and by nothing else heavier.
+
+extract -> validate -> depersonalise. Each takes settings and the night, writes into its zone,
+records itself in the run ledger and returns a small dict of paths and counts (what XCom holds).
+A night is a local calendar date: the export for night D holds arrivals on D (Europe/London).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from anonymiser.depersonalise import depersonalise
+from anonymiser.generalise import load_postcode_lookup
+from anonymiser.keys import load_key
+from istv.ledger import LedgerEntry, RunLedger
+from istv.settings import Settings
+from istv.zones import Zones, replace_dir, write_atomic
+from schemas import load_contract
+from transforms.ingest import SourceError, read_export, read_sql
+from transforms.mapping import Mapping
+from transforms.parse import TIMEZONE, Parsed
+from transforms.rules import REASONS, Window
+from transforms.validate import REASONS_COLUMN, Validated, validate
+
+PARSED_COLUMNS = {"_arrival": "arrival", "_injury": "injury", "_date_of_birth": "date_of_birth"}
+
+
+class QualityGateError(Exception):
+    """Too many in-scope rows were quarantined for the night to go downstream."""
+
+
+def night_window(night: dt.date) -> Window:
+    """Arrivals from local midnight starting the night to local midnight ending it."""
+    start = pd.Timestamp(night).tz_localize(TIMEZONE)
+    end = pd.Timestamp(night + dt.timedelta(days=1)).tz_localize(TIMEZONE)
+    return Window(latest=end, earliest=start)
+
+
+def extract(settings: Settings, night: dt.date, run_id: str) -> dict:
+    """Copy the night's export into landing/ (read-only, with its sha256)."""
+    zones = Zones(settings.data_root)
+    target_dir = zones.night_dir(zones.landing, night.isoformat())
+    if "://" in settings.source:
+        target, source_name = _extract_sql(settings, night, target_dir), "sql query"
+    else:
+        source = Path(settings.source.format(night=night.isoformat()))
+        source = source if source.is_absolute() else settings.data_root / source
+        if not source.is_file():
+            raise SourceError(
+                f"No export for night {night}: expected {source}. Check that the ED export job "
+                "ran, and ISTV_SOURCE (the file pattern, with {night} for the date)."
+            )
+        target = write_atomic(target_dir / source.name, lambda tmp: shutil.copyfile(source, tmp))
+        source_name = source.name
+    os.chmod(target, 0o440)
+    checksum = _sha256(target)
+    write_atomic(target.with_name(target.name + ".sha256"),
+                 lambda tmp: tmp.write_text(f"{checksum}  {target.name}\n"))
+    _ledger(settings, LedgerEntry(run_id, night.isoformat(), "extract", "ok",
+                                  source_name=source_name, source_sha256=checksum))
+    return {"night": night.isoformat(), "landing_path": str(target), "sha256": checksum}
+
+
+def validate_night(settings: Settings, night: dt.date, landing_path: str, run_id: str) -> dict:
+    """Apply the contract and rules; quarantine bad rows; stop the night if too many are bad."""
+    zones = Zones(settings.data_root)
+    path = Path(landing_path)
+    result = validate(read_export(path), Mapping.load(settings.mapping), night_window(night),
+                      origin=path.name)
+    counts = result.counts
+    if counts["rows"] != counts["accepted"] + counts["quarantined"] + counts["out_of_scope"]:
+        raise AssertionError(f"night {night}: row counts do not reconcile: {counts}")
+
+    quarantine = _write_quarantine(zones.night_dir(zones.quarantine, night.isoformat()), result)
+    validated = write_atomic(path.with_name("validated.parquet"),
+                             lambda tmp: pq.write_table(_validated_table(result), tmp))
+    os.chmod(validated, 0o440)
+    quality = _run_expectations(result, night, zones.reports)
+    report = {
+        "night": night.isoformat(), **counts, "reasons": result.reasons,
+        "quarantined_share": round(result.quarantined_share, 4),
+        "quarantine_max_share": settings.quarantine_max_share, **quality,
+    }
+    report_path = write_atomic(
+        zones.night_dir(zones.reports, night.isoformat()) / "validation.json",
+        lambda tmp: tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n"),
+    )
+    failed = result.quarantined_share > settings.quarantine_max_share
+    message = (
+        f"{result.quarantined_share:.1%} of in-scope rows were quarantined, more than the limit "
+        f"of {settings.quarantine_max_share:.1%}. See {quarantine / 'reasons.csv'} for what is "
+        "wrong and how to fix it; correct the export and re-run the night, or raise "
+        "ISTV_QUARANTINE_MAX_SHARE if this night is known to be unusual."
+        if failed else None
+    )
+    _ledger(settings, LedgerEntry(run_id, night.isoformat(), "validate",
+                                  "failed_quality" if failed else "ok", source_name=path.name,
+                                  message=message, rows_in=counts["rows"],
+                                  accepted=counts["accepted"], quarantined=counts["quarantined"],
+                                  out_of_scope=counts["out_of_scope"]))
+    if failed:
+        raise QualityGateError(message)
+    return {"night": night.isoformat(), "validated_path": str(validated),
+            "quarantine_dir": str(quarantine), "report_path": str(report_path), **counts}
+
+
+def depersonalise_night(settings: Settings, night: dt.date, validated_path: str,
+                        run_id: str) -> dict:
+    """Write the night's pseudonymised records to restricted/, replacing any earlier run's."""
+    zones = Zones(settings.data_root)
+    key = load_key(demo_dir=settings.data_root / "secrets" if settings.demo else None)
+    frame = pq.read_table(validated_path).to_pandas()
+    parsed = Parsed(**{field: frame[column] for column, field in PARSED_COLUMNS.items()})
+    lookup = load_postcode_lookup(settings.postcodes) if settings.postcodes else None
+    table = depersonalise(frame, parsed, key, lookup)
+    partition = replace_dir(
+        zones.restricted_partition(night.isoformat()),
+        lambda tmp: pq.write_table(table, tmp / "part-0.parquet", compression="zstd"),
+    )
+    _ledger(settings, LedgerEntry(run_id, night.isoformat(), "depersonalise", "ok",
+                                  restricted_rows=table.num_rows))
+    return {"night": night.isoformat(), "restricted_path": str(partition),
+            "restricted_rows": table.num_rows}
+
+
+def _extract_sql(settings: Settings, night: dt.date, target_dir: Path) -> Path:
+    if not settings.source_query:
+        raise SourceError("ISTV_SOURCE is a database URL but ISTV_SOURCE_QUERY is not set; "
+                          "give the query, using :night_start and :night_end for the night.")
+    window = night_window(night)
+    table = read_sql(settings.source, settings.source_query, {
+        "night_start": window.earliest.tz_localize(None).to_pydatetime(),
+        "night_end": window.latest.tz_localize(None).to_pydatetime(),
+    })
+    return write_atomic(target_dir / "export.parquet", lambda tmp: pq.write_table(table, tmp))
+
+
+def _write_quarantine(directory: Path, result: Validated) -> Path:
+    """rows.csv: the rejected rows as read, with row numbers and reasons; reasons.csv: a summary."""
+    rows = result.quarantined
+    write_atomic(directory / "rows.csv", lambda tmp: rows.to_csv(tmp, index=False))
+    summary = pd.DataFrame(
+        [
+            {"reason": code, "column": REASONS[code].column or "", "rows": count,
+             "problem": REASONS[code].problem, "what_to_do": REASONS[code].fix}
+            for code, count in result.reasons.items()
+        ],
+        columns=["reason", "column", "rows", "problem", "what_to_do"],
+    )
+    write_atomic(directory / "reasons.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    return directory
+
+
+def _validated_table(result: Validated):
+    import pyarrow as pa
+
+    frame = result.accepted.copy()
+    for column, field in PARSED_COLUMNS.items():
+        frame[column] = getattr(result.parsed, field)
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+def _run_expectations(result: Validated, night: dt.date, reports_dir: Path) -> dict:
+    """The GX report on the night's in-scope rows (values never leave GX's boolean results)."""
+    from istv.data_docs import run_expectations
+
+    names = load_contract().names
+    checked = result.quarantined[result.quarantined[REASONS_COLUMN] != "malformed_row"]
+    in_scope = pd.concat([result.accepted[names], checked.reindex(columns=names)],
+                         ignore_index=True)
+    quality = run_expectations(in_scope, night.isoformat(), reports_dir)
+    return {"expectations_evaluated": quality.evaluated, "expectations_failed": quality.failed,
+            "data_docs": str(quality.data_docs_index)}
+
+
+def _ledger(settings: Settings, entry: LedgerEntry) -> None:
+    ledger = RunLedger(settings.ledger_url)
+    try:
+        ledger.record(entry)
+    finally:
+        ledger.close()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
