@@ -54,7 +54,10 @@ def depersonalise(
             ),
             "assault_icd10": first_assault_code(accepted["diagnosis_codes"]),
             **codes,
-            "alcohol_involved": accepted["alcohol_involved"].astype("string").str.strip().str.upper(),
+            "alcohol_involved": accepted["alcohol_involved"]
+            .astype("string")
+            .str.strip()
+            .str.upper(),
             "assault_location_description": accepted["assault_location_description"],
         }
     )

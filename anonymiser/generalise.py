@@ -48,7 +48,10 @@ def load_postcode_lookup(path: Path) -> pd.DataFrame:
     Columns are matched by prefix (`pcds`, `lsoa21`), because ONS renames suffixes each release.
     """
     header = pacsv.open_csv(path).schema.names
-    wanted = {"pcds": _prefixed(header, "pcds", path), "lsoa21cd": _prefixed(header, "lsoa21", path)}
+    wanted = {
+        "pcds": _prefixed(header, "pcds", path),
+        "lsoa21cd": _prefixed(header, "lsoa21", path),
+    }
     table = pacsv.read_csv(
         path, convert_options=pacsv.ConvertOptions(include_columns=list(wanted.values()))
     )
@@ -60,5 +63,7 @@ def load_postcode_lookup(path: Path) -> pd.DataFrame:
 def _prefixed(header: list[str], prefix: str, path: Path) -> str:
     matches = [name for name in header if name.lower().startswith(prefix)]
     if not matches:
-        raise ValueError(f"{path}: no column starting with '{prefix}'; is this a postcode directory?")
+        raise ValueError(
+            f"{path}: no column starting with '{prefix}'; is this a postcode directory?"
+        )
     return matches[0]

@@ -19,8 +19,9 @@ RESTRICTED = Asset(name="istv_restricted_attendances", uri="file:///istv/restric
 def _night(context) -> dt.date:
     from istv.nights import night_for_run
 
-    return night_for_run(context.get("logical_date"), context["dag_run"].run_after,
-                         context["params"].get("night"))
+    return night_for_run(
+        context.get("logical_date"), context["dag_run"].run_after, context["params"].get("night")
+    )
 
 
 @dag(
@@ -30,8 +31,13 @@ def _night(context) -> dt.date:
     catchup=True,
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=30)},
-    params={"night": Param(None, type=["null", "string"],
-                           description="Night to run (YYYY-MM-DD); default: the night before")},
+    params={
+        "night": Param(
+            None,
+            type=["null", "string"],
+            description="Night to run (YYYY-MM-DD); default: the night before",
+        )
+    },
     tags=["istv"],
 )
 def istv_nightly():
@@ -49,8 +55,9 @@ def istv_nightly():
         from istv import nightly
         from istv.settings import Settings
 
-        return nightly.validate_night(Settings.from_env(), _night(context),
-                                      landed["landing_path"], context["run_id"])
+        return nightly.validate_night(
+            Settings.from_env(), _night(context), landed["landing_path"], context["run_id"]
+        )
 
     @task(outlets=[RESTRICTED])
     def depersonalise(validated: dict, **context) -> dict:
@@ -58,8 +65,9 @@ def istv_nightly():
         from istv import nightly
         from istv.settings import Settings
 
-        return nightly.depersonalise_night(Settings.from_env(), _night(context),
-                                           validated["validated_path"], context["run_id"])
+        return nightly.depersonalise_night(
+            Settings.from_env(), _night(context), validated["validated_path"], context["run_id"]
+        )
 
     depersonalise(validate(extract()))
 

@@ -1,3 +1,3 @@
-"""istv-pipeline: the application package (settings, storage zones, run ledger, nightly stages, CLI)."""
+"""The application package: settings, zones, run ledger, nightly stages, CLI, demo."""
 
 __version__ = "0.1.0"

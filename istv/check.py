@@ -17,8 +17,12 @@ EXAMPLE_ROWS = 5
 
 def check_file(path: Path, mapping_path: Path | None = None) -> dict:
     """Counts, reasons and example row numbers for a file; arrivals after now are 'future'."""
-    result = validate(read_export(path), Mapping.load(mapping_path),
-                      Window(latest=pd.Timestamp.now(tz=TIMEZONE)), origin=str(path))
+    result = validate(
+        read_export(path),
+        Mapping.load(mapping_path),
+        Window(latest=pd.Timestamp.now(tz=TIMEZONE)),
+        origin=str(path),
+    )
     examples: dict[str, list[int]] = {}
     for code in result.reasons:
         hit = result.quarantined[REASONS_COLUMN].str.contains(rf"(?:^|;){code}(?:;|$)")

@@ -6,20 +6,24 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="istv-pipeline: ED assault data to depersonalised partner extracts.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="istv-pipeline: ED assault data to depersonalised partner extracts.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 @app.command()
 def synth(
-    out: Path = typer.Option(Path(".demo/data"), help="Data root to write into."),
-    first_night: str = typer.Option("2026-10-19", help="First night (YYYY-MM-DD)."),
-    nights: int = typer.Option(7, min=1, help="How many nights of ED exports."),
-    rows_per_night: int = typer.Option(400, min=10, help="Attendances per night (about)."),
-    seed: int = typer.Option(2026, help="Random seed: the same seed gives the same files."),
+    out: Annotated[Path, typer.Option(help="Data root to write into.")] = Path(".demo/data"),
+    first_night: Annotated[str, typer.Option(help="First night (YYYY-MM-DD).")] = "2026-10-19",
+    nights: Annotated[int, typer.Option(min=1, help="How many nights of ED exports.")] = 7,
+    rows_per_night: Annotated[int, typer.Option(min=10, help="Attendances a night.")] = 400,
+    seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 2026,
 ) -> None:
     """Write a synthetic town: gazetteer, postcodes, nightly ED exports and ground truth."""
     from istv.synth import generate
@@ -30,9 +34,9 @@ def synth(
 
 @app.command()
 def check(
-    file: Path = typer.Argument(..., help="ED export: .csv or .xlsx."),
-    mapping: Path | None = typer.Option(None, help="Mapping YAML from the export's columns."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    file: Annotated[Path, typer.Argument(help="ED export: .csv or .xlsx.")],
+    mapping: Annotated[Path | None, typer.Option(help="Mapping YAML for the export.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Dry run: validate FILE as the nightly run would and report counts. Writes nothing.
 
@@ -52,8 +56,10 @@ def check(
 
 @app.command()
 def demo(
-    nights: int = typer.Option(7, min=1, help="How many synthetic nights to run."),
-    root: Path = typer.Option(Path(".demo"), help="Where the demo's data and Airflow live."),
+    nights: Annotated[int, typer.Option(min=1, help="Synthetic nights to run.")] = 7,
+    root: Annotated[Path, typer.Option(help="Where the demo's data and Airflow live.")] = Path(
+        ".demo"
+    ),
 ) -> None:
     """Make synthetic data and run the real nightly DAG through Airflow for each night."""
     from istv.demo import run_demo

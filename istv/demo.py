@@ -37,19 +37,22 @@ def demo_environment(root: Path) -> dict[str, str]:
 def nightly_logical_date(night: dt.date) -> pendulum.DateTime:
     """The scheduled run that processes `night`: 02:00 Europe/London the next day."""
     following = night + dt.timedelta(days=1)
-    return pendulum.datetime(following.year, following.month, following.day, 2,
-                             tz="Europe/London")
+    return pendulum.datetime(following.year, following.month, following.day, 2, tz="Europe/London")
 
 
 def prepare_airflow(environment: dict[str, str]) -> None:
     """Create or upgrade the demo's SQLite metadata DB (safe to repeat)."""
     airflow = Path(sys.executable).with_name("airflow")
-    subprocess.run([str(airflow), "db", "migrate"], env={**os.environ, **environment},
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(airflow), "db", "migrate"],
+        env={**os.environ, **environment},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
-def run_nights(nights: list[dt.date]) -> dict[str, str]:
-    """Run istv_nightly for each night through Airflow's dag.test(); returns night -> state."""
+def run_nights(nights: list[dt.date]) -> dict[str, tuple[str, str]]:
+    """Run istv_nightly for each night through Airflow's dag.test(): night -> (state, run id)."""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS_DIR))
@@ -59,7 +62,7 @@ def run_nights(nights: list[dt.date]) -> dict[str, str]:
     states = {}
     for night in nights:
         run = dag.test(logical_date=nightly_logical_date(night))
-        states[night.isoformat()] = str(run.state)
+        states[night.isoformat()] = (str(run.state), run.run_id)
     return states
 
 
@@ -84,20 +87,20 @@ def run_demo(root: Path, nights: int) -> int:
         print(summary(ledger, states, settings.data_root))
     finally:
         ledger.close()
-    return 0 if all(state == "success" for state in states.values()) else 1
+    return 0 if all(state == "success" for state, _ in states.values()) else 1
 
 
-def summary(ledger, states: dict[str, str], data_root: Path) -> str:
-    """A table of the nights' counts from the run ledger, then where everything landed."""
+def summary(ledger, states: dict[str, tuple[str, str]], data_root: Path) -> str:
+    """A table of this demo's runs from the run ledger, then where everything landed."""
     lines = ["", "night       DAG run   rows  accepted  quarantined  out of scope  restricted"]
-    for night, state in states.items():
-        entries = ledger.entries(night)
-        validated = next((e for e in reversed(entries) if e["stage"] == "validate"), {})
-        restricted = next((e for e in reversed(entries) if e["stage"] == "depersonalise"), {})
+    for night, (state, run_id) in states.items():
+        stages = {e["stage"]: e for e in ledger.entries(night) if e["run_id"] == run_id}
+        counts = stages.get("validate", {})
+        stored = stages.get("depersonalise", {}).get("restricted_rows", "-")
         lines.append(
-            f"{night}  {state:8}  {validated.get('rows_in', '-'):>4}  "
-            f"{validated.get('accepted', '-'):>8}  {validated.get('quarantined', '-'):>11}  "
-            f"{validated.get('out_of_scope', '-'):>12}  {restricted.get('restricted_rows', '-'):>10}"
+            f"{night}  {state:8}  {counts.get('rows_in', '-'):>4}  "
+            f"{counts.get('accepted', '-'):>8}  {counts.get('quarantined', '-'):>11}  "
+            f"{counts.get('out_of_scope', '-'):>12}  {stored:>10}"
         )
     lines += [
         "",
@@ -105,6 +108,6 @@ def summary(ledger, states: dict[str, str], data_root: Path) -> str:
         f"quarantined rows and reasons:               {data_root / 'quarantine'}",
         f"validation reports and Data Docs:           {data_root / 'reports'}",
         f"run ledger (SQLite):                        {data_root / 'ledger.sqlite'}",
-        f"synthetic exports and ground truth:         {data_root / 'inbox'}, {data_root / 'truth'}",
+        f"synthetic ED exports (the drop folder):     {data_root / 'landing' / 'inbox'}",
     ]
     return "\n".join(lines)

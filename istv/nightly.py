@@ -62,10 +62,21 @@ def extract(settings: Settings, night: dt.date, run_id: str) -> dict:
         source_name = source.name
     os.chmod(target, 0o440)
     checksum = _sha256(target)
-    write_atomic(target.with_name(target.name + ".sha256"),
-                 lambda tmp: tmp.write_text(f"{checksum}  {target.name}\n"))
-    _ledger(settings, LedgerEntry(run_id, night.isoformat(), "extract", "ok",
-                                  source_name=source_name, source_sha256=checksum))
+    write_atomic(
+        target.with_name(target.name + ".sha256"),
+        lambda tmp: tmp.write_text(f"{checksum}  {target.name}\n"),
+    )
+    _ledger(
+        settings,
+        LedgerEntry(
+            run_id,
+            night.isoformat(),
+            "extract",
+            "ok",
+            source_name=source_name,
+            source_sha256=checksum,
+        ),
+    )
     return {"night": night.isoformat(), "landing_path": str(target), "sha256": checksum}
 
 
@@ -73,47 +84,75 @@ def validate_night(settings: Settings, night: dt.date, landing_path: str, run_id
     """Apply the contract and rules; quarantine bad rows; stop the night if too many are bad."""
     zones = Zones(settings.data_root)
     path = Path(landing_path)
-    result = validate(read_export(path), Mapping.load(settings.mapping), night_window(night),
-                      origin=path.name)
+    result = validate(
+        read_export(path), Mapping.load(settings.mapping), night_window(night), origin=path.name
+    )
     counts = result.counts
     if counts["rows"] != counts["accepted"] + counts["quarantined"] + counts["out_of_scope"]:
         raise AssertionError(f"night {night}: row counts do not reconcile: {counts}")
 
     quarantine = _write_quarantine(zones.night_dir(zones.quarantine, night.isoformat()), result)
-    validated = write_atomic(path.with_name("validated.parquet"),
-                             lambda tmp: pq.write_table(_validated_table(result), tmp))
+    validated = write_atomic(
+        path.with_name("validated.parquet"),
+        lambda tmp: pq.write_table(_validated_table(result), tmp),
+    )
     os.chmod(validated, 0o440)
     quality = _run_expectations(result, night, zones.reports)
     report = {
-        "night": night.isoformat(), **counts, "reasons": result.reasons,
+        "night": night.isoformat(),
+        **counts,
+        "reasons": result.reasons,
         "quarantined_share": round(result.quarantined_share, 4),
-        "quarantine_max_share": settings.quarantine_max_share, **quality,
+        "quarantine_max_share": settings.quarantine_max_share,
+        "quarantine_grace_rows": settings.quarantine_grace_rows,
+        **quality,
     }
     report_path = write_atomic(
         zones.night_dir(zones.reports, night.isoformat()) / "validation.json",
         lambda tmp: tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n"),
     )
-    failed = result.quarantined_share > settings.quarantine_max_share
-    message = (
-        f"{result.quarantined_share:.1%} of in-scope rows were quarantined, more than the limit "
-        f"of {settings.quarantine_max_share:.1%}. See {quarantine / 'reasons.csv'} for what is "
-        "wrong and how to fix it; correct the export and re-run the night, or raise "
-        "ISTV_QUARANTINE_MAX_SHARE if this night is known to be unusual."
-        if failed else None
+    failed = (
+        result.quarantined_share > settings.quarantine_max_share
+        and len(result.quarantined) > settings.quarantine_grace_rows
     )
-    _ledger(settings, LedgerEntry(run_id, night.isoformat(), "validate",
-                                  "failed_quality" if failed else "ok", source_name=path.name,
-                                  message=message, rows_in=counts["rows"],
-                                  accepted=counts["accepted"], quarantined=counts["quarantined"],
-                                  out_of_scope=counts["out_of_scope"]))
+    message = (
+        f"{len(result.quarantined)} rows ({result.quarantined_share:.1%} of in-scope rows) were "
+        f"quarantined, more than the limit of {settings.quarantine_max_share:.1%}. See "
+        f"{quarantine / 'reasons.csv'} for what is wrong and how to fix it; correct the export "
+        "and re-run the night, or raise ISTV_QUARANTINE_MAX_SHARE if this night is known to be "
+        "unusual."
+        if failed
+        else None
+    )
+    _ledger(
+        settings,
+        LedgerEntry(
+            run_id,
+            night.isoformat(),
+            "validate",
+            "failed_quality" if failed else "ok",
+            source_name=path.name,
+            message=message,
+            rows_in=counts["rows"],
+            accepted=counts["accepted"],
+            quarantined=counts["quarantined"],
+            out_of_scope=counts["out_of_scope"],
+        ),
+    )
     if failed:
         raise QualityGateError(message)
-    return {"night": night.isoformat(), "validated_path": str(validated),
-            "quarantine_dir": str(quarantine), "report_path": str(report_path), **counts}
+    return {
+        "night": night.isoformat(),
+        "validated_path": str(validated),
+        "quarantine_dir": str(quarantine),
+        "report_path": str(report_path),
+        **counts,
+    }
 
 
-def depersonalise_night(settings: Settings, night: dt.date, validated_path: str,
-                        run_id: str) -> dict:
+def depersonalise_night(
+    settings: Settings, night: dt.date, validated_path: str, run_id: str
+) -> dict:
     """Write the night's pseudonymised records to restricted/, replacing any earlier run's."""
     zones = Zones(settings.data_root)
     key = load_key(demo_dir=settings.data_root / "secrets" if settings.demo else None)
@@ -125,21 +164,34 @@ def depersonalise_night(settings: Settings, night: dt.date, validated_path: str,
         zones.restricted_partition(night.isoformat()),
         lambda tmp: pq.write_table(table, tmp / "part-0.parquet", compression="zstd"),
     )
-    _ledger(settings, LedgerEntry(run_id, night.isoformat(), "depersonalise", "ok",
-                                  restricted_rows=table.num_rows))
-    return {"night": night.isoformat(), "restricted_path": str(partition),
-            "restricted_rows": table.num_rows}
+    _ledger(
+        settings,
+        LedgerEntry(
+            run_id, night.isoformat(), "depersonalise", "ok", restricted_rows=table.num_rows
+        ),
+    )
+    return {
+        "night": night.isoformat(),
+        "restricted_path": str(partition),
+        "restricted_rows": table.num_rows,
+    }
 
 
 def _extract_sql(settings: Settings, night: dt.date, target_dir: Path) -> Path:
     if not settings.source_query:
-        raise SourceError("ISTV_SOURCE is a database URL but ISTV_SOURCE_QUERY is not set; "
-                          "give the query, using :night_start and :night_end for the night.")
+        raise SourceError(
+            "ISTV_SOURCE is a database URL but ISTV_SOURCE_QUERY is not set; "
+            "give the query, using :night_start and :night_end for the night."
+        )
     window = night_window(night)
-    table = read_sql(settings.source, settings.source_query, {
-        "night_start": window.earliest.tz_localize(None).to_pydatetime(),
-        "night_end": window.latest.tz_localize(None).to_pydatetime(),
-    })
+    table = read_sql(
+        settings.source,
+        settings.source_query,
+        {
+            "night_start": window.earliest.tz_localize(None).to_pydatetime(),
+            "night_end": window.latest.tz_localize(None).to_pydatetime(),
+        },
+    )
     return write_atomic(target_dir / "export.parquet", lambda tmp: pq.write_table(table, tmp))
 
 
@@ -149,8 +201,13 @@ def _write_quarantine(directory: Path, result: Validated) -> Path:
     write_atomic(directory / "rows.csv", lambda tmp: rows.to_csv(tmp, index=False))
     summary = pd.DataFrame(
         [
-            {"reason": code, "column": REASONS[code].column or "", "rows": count,
-             "problem": REASONS[code].problem, "what_to_do": REASONS[code].fix}
+            {
+                "reason": code,
+                "column": REASONS[code].column or "",
+                "rows": count,
+                "problem": REASONS[code].problem,
+                "what_to_do": REASONS[code].fix,
+            }
             for code, count in result.reasons.items()
         ],
         columns=["reason", "column", "rows", "problem", "what_to_do"],
@@ -174,11 +231,15 @@ def _run_expectations(result: Validated, night: dt.date, reports_dir: Path) -> d
 
     names = load_contract().names
     checked = result.quarantined[result.quarantined[REASONS_COLUMN] != "malformed_row"]
-    in_scope = pd.concat([result.accepted[names], checked.reindex(columns=names)],
-                         ignore_index=True)
+    in_scope = pd.concat(
+        [result.accepted[names], checked.reindex(columns=names)], ignore_index=True
+    )
     quality = run_expectations(in_scope, night.isoformat(), reports_dir)
-    return {"expectations_evaluated": quality.evaluated, "expectations_failed": quality.failed,
-            "data_docs": str(quality.data_docs_index)}
+    return {
+        "expectations_evaluated": quality.evaluated,
+        "expectations_failed": quality.failed,
+        "data_docs": str(quality.data_docs_index),
+    }
 
 
 def _ledger(settings: Settings, entry: LedgerEntry) -> None:
@@ -195,4 +256,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-

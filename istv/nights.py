@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from schemas import load_contract
 
 
-def night_for_run(logical_date: dt.datetime | None, run_after: dt.datetime,
-                  requested: str | None = None) -> dt.date:
+def night_for_run(
+    logical_date: dt.datetime | None, run_after: dt.datetime, requested: str | None = None
+) -> dt.date:
     """The `night` param when given (YYYY-MM-DD), else the local day before the run's date.
 
     The nightly schedule fires at 02:00 Europe/London, after the night it processes.

@@ -11,6 +11,9 @@ from pathlib import Path
 
 DEFAULT_DATA_ROOT = Path("data")
 DEFAULT_QUARANTINE_MAX_SHARE = 0.05
+# A type 1 ED sees about ten assaults a night, so one bad row is 10%: the gate is for broken
+# exports, and a night with this many quarantined rows or fewer never stops on share alone.
+DEFAULT_QUARANTINE_GRACE_ROWS = 5
 DEFAULT_SOURCE_PATTERN = "landing/inbox/ed_export_{night}.csv"
 
 
@@ -25,6 +28,7 @@ class Settings:
     mapping          optional mapping YAML from the trust's export columns to the contract
     postcodes        optional postcode lookup CSV (pcds, lsoa21cd, ...) for LSOA of residence
     quarantine_max_share  a night fails when more than this share of in-scope rows is quarantined
+    quarantine_grace_rows ... and more than this many rows are
     demo             demo mode: may generate its own pseudonymisation key
     """
 
@@ -35,6 +39,7 @@ class Settings:
     mapping: Path | None
     postcodes: Path | None
     quarantine_max_share: float
+    quarantine_grace_rows: int
     demo: bool
 
     @classmethod
@@ -55,6 +60,9 @@ class Settings:
             postcodes=_optional_path(env.get("ISTV_POSTCODES"))
             or _existing(root / "reference" / "postcodes.csv"),
             quarantine_max_share=share,
+            quarantine_grace_rows=int(
+                env.get("ISTV_QUARANTINE_GRACE_ROWS", DEFAULT_QUARANTINE_GRACE_ROWS)
+            ),
             demo=env.get("ISTV_DEMO", "").lower() in {"1", "true", "yes"},
         )
 

@@ -72,7 +72,9 @@ def load_codelist(name: str, directory: Path | None = None) -> tuple[dict[str, s
     with path.open(newline="", encoding="utf-8") as handle:
         rows = tuple(csv.DictReader(handle))
     if rows and "provenance" not in rows[0]:
-        raise ValueError(f"{path}: code lists need a 'provenance' column saying where codes came from")
+        raise ValueError(
+            f"{path}: code lists need a 'provenance' column saying where codes came from"
+        )
     return rows
 
 

@@ -106,7 +106,10 @@ def _join(parts: list[pa.ChunkedArray]) -> pa.ChunkedArray:
     cleaned = [pc.if_else(pc.equal(pc.utf8_trim_whitespace(p), ""), None, p) for p in parts]
     if len(cleaned) == 1:
         return cleaned[0]
-    joined = pc.binary_join_element_wise(*cleaned, " ", null_handling="skip")
+    # "skip" drops all-null rows (not length-preserving in pyarrow), so replace and trim
+    joined = pc.utf8_trim_whitespace(
+        pc.binary_join_element_wise(*cleaned, " ", null_handling="replace", null_replacement="")
+    )
     return pc.if_else(pc.equal(joined, ""), None, joined)
 
 

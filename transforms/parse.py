@@ -30,7 +30,9 @@ class Parsed:
 
 def parse_frame(frame: pd.DataFrame, formats: dict[str, str]) -> Parsed:
     return Parsed(
-        arrival=localise(parse_datetime(frame["arrival_datetime"], formats.get("arrival_datetime"))),
+        arrival=localise(
+            parse_datetime(frame["arrival_datetime"], formats.get("arrival_datetime"))
+        ),
         injury=localise(parse_datetime(frame["injury_datetime"], formats.get("injury_datetime"))),
         date_of_birth=parse_datetime(
             frame["date_of_birth"], formats.get("date_of_birth")

@@ -60,130 +60,222 @@ def _not_in_codelist(values: pd.Series, codelist: str) -> pd.Series:
 
 RULES: list[tuple[Reason, Check]] = [
     (
-        Reason("missing_site_code", "site_code", "site code is blank",
-               "fill in the ODS code of the treating site, or set it under constants: in the mapping"),
+        Reason(
+            "missing_site_code",
+            "site_code",
+            "site code is blank",
+            "fill in the ODS code of the treating site, or set it under constants: in the mapping",
+        ),
         lambda f, p, w: _blank(f["site_code"]),
     ),
     (
-        Reason("bad_site_code", "site_code", "site code is not 3-12 letters or digits",
-               "use the site's ODS code, for example RXX01"),
-        lambda f, p, w: _given(f["site_code"])
-        & ~f["site_code"].astype("string").str.strip().str.fullmatch(
-            load_contract().field("site_code").pattern.strip("^$")).fillna(False).astype(bool),
+        Reason(
+            "bad_site_code",
+            "site_code",
+            "site code is not 3-12 letters or digits",
+            "use the site's ODS code, for example RXX01",
+        ),
+        lambda f, p, w: (
+            _given(f["site_code"])
+            & ~f["site_code"]
+            .astype("string")
+            .str.strip()
+            .str.fullmatch(load_contract().field("site_code").pattern.strip("^$"))
+            .fillna(False)
+            .astype(bool)
+        ),
     ),
     (
-        Reason("missing_attendance_id", "attendance_id", "attendance identifier is blank",
-               "export the ED system's attendance number for every row"),
+        Reason(
+            "missing_attendance_id",
+            "attendance_id",
+            "attendance identifier is blank",
+            "export the ED system's attendance number for every row",
+        ),
         lambda f, p, w: _blank(f["attendance_id"]),
     ),
     (
-        Reason("bad_nhs_number", "nhs_number",
-               "NHS number is not 10 digits with a valid Modulus 11 check digit",
-               "correct the NHS number from the patient record, or leave it blank if unknown"),
-        lambda f, p, w: _given(f["nhs_number"])
-        & ~nhs_number_is_valid(normalise_nhs_number(f["nhs_number"])),
+        Reason(
+            "bad_nhs_number",
+            "nhs_number",
+            "NHS number is not 10 digits with a valid Modulus 11 check digit",
+            "correct the NHS number from the patient record, or leave it blank if unknown",
+        ),
+        lambda f, p, w: (
+            _given(f["nhs_number"]) & ~nhs_number_is_valid(normalise_nhs_number(f["nhs_number"]))
+        ),
     ),
     (
-        Reason("bad_sex", "sex", "sex is not an ECDS person stated gender code (1, 2, 9, X)",
-               "map the ED system's codes onto 1, 2, 9 or X"),
+        Reason(
+            "bad_sex",
+            "sex",
+            "sex is not an ECDS person stated gender code (1, 2, 9, X)",
+            "map the ED system's codes onto 1, 2, 9 or X",
+        ),
         lambda f, p, w: _not_in_codelist(f["sex"], "sex"),
     ),
     (
-        Reason("bad_postcode", "home_postcode", "home postcode is not a well-formed UK postcode",
-               "correct it, use ZZ99 3VZ for no fixed abode, or leave it blank if unknown"),
+        Reason(
+            "bad_postcode",
+            "home_postcode",
+            "home postcode is not a well-formed UK postcode",
+            "correct it, use ZZ99 3VZ for no fixed abode, or leave it blank if unknown",
+        ),
         lambda f, p, w: postcode_is_malformed(f["home_postcode"]),
     ),
     (
-        Reason("bad_date_of_birth", "date_of_birth", "date of birth cannot be read as a date",
-               "use the date format in the mapping (ISO YYYY-MM-DD by default)"),
+        Reason(
+            "bad_date_of_birth",
+            "date_of_birth",
+            "date of birth cannot be read as a date",
+            "use the date format in the mapping (ISO YYYY-MM-DD by default)",
+        ),
         lambda f, p, w: _given(f["date_of_birth"]) & p.date_of_birth.isna(),
     ),
     (
-        Reason("birth_after_arrival", "date_of_birth", "date of birth is after arrival",
-               "check the date of birth and the arrival date"),
+        Reason(
+            "birth_after_arrival",
+            "date_of_birth",
+            "date of birth is after arrival",
+            "check the date of birth and the arrival date",
+        ),
         lambda f, p, w: (p.date_of_birth > p.arrival.dt.tz_localize(None)).fillna(False),
     ),
     (
-        Reason("age_over_120", "date_of_birth", f"age at arrival is over {MAX_AGE_YEARS}",
-               "check the date of birth (a placeholder such as 1900-01-01?)"),
+        Reason(
+            "age_over_120",
+            "date_of_birth",
+            f"age at arrival is over {MAX_AGE_YEARS}",
+            "check the date of birth (a placeholder such as 1900-01-01?)",
+        ),
         lambda f, p, w: (age_in_years(p.date_of_birth, p.arrival) > MAX_AGE_YEARS).fillna(False),
     ),
     (
-        Reason("missing_arrival", "arrival_datetime", "arrival date and time is blank",
-               "export the arrival date and time for every attendance"),
+        Reason(
+            "missing_arrival",
+            "arrival_datetime",
+            "arrival date and time is blank",
+            "export the arrival date and time for every attendance",
+        ),
         lambda f, p, w: _blank(f["arrival_datetime"]),
     ),
     (
-        Reason("bad_arrival", "arrival_datetime", "arrival date and time cannot be read",
-               "use the format in the mapping (ISO YYYY-MM-DD HH:MM by default)"),
+        Reason(
+            "bad_arrival",
+            "arrival_datetime",
+            "arrival date and time cannot be read",
+            "use the format in the mapping (ISO YYYY-MM-DD HH:MM by default)",
+        ),
         lambda f, p, w: _given(f["arrival_datetime"]) & p.arrival.isna(),
     ),
     (
-        Reason("arrival_in_future", "arrival_datetime",
-               "arrival is after the end of the night being run (or after now)",
-               "check the arrival date; the row belongs to a later night's export"),
+        Reason(
+            "arrival_in_future",
+            "arrival_datetime",
+            "arrival is after the end of the night being run (or after now)",
+            "check the arrival date; the row belongs to a later night's export",
+        ),
         lambda f, p, w: (p.arrival >= w.latest).fillna(False),
     ),
     (
-        Reason("arrival_before_night", "arrival_datetime",
-               "arrival is before the night being run",
-               "send late records in that night's export and re-run that night"),
-        lambda f, p, w: (p.arrival < w.earliest).fillna(False)
-        if w.earliest is not None else pd.Series(False, index=f.index),
+        Reason(
+            "arrival_before_night",
+            "arrival_datetime",
+            "arrival is before the night being run",
+            "send late records in that night's export and re-run that night",
+        ),
+        lambda f, p, w: (
+            (p.arrival < w.earliest).fillna(False)
+            if w.earliest is not None
+            else pd.Series(False, index=f.index)
+        ),
     ),
     (
-        Reason("bad_injury_datetime", "injury_datetime", "injury date and time cannot be read",
-               "use the format in the mapping, or leave it blank if unknown"),
+        Reason(
+            "bad_injury_datetime",
+            "injury_datetime",
+            "injury date and time cannot be read",
+            "use the format in the mapping, or leave it blank if unknown",
+        ),
         lambda f, p, w: _given(f["injury_datetime"]) & p.injury.isna(),
     ),
     (
-        Reason("injury_after_arrival", "injury_datetime",
-               f"injury is more than {INJURY_AFTER_ARRIVAL_TOLERANCE} after arrival",
-               "check the injury and arrival times (a day or AM/PM slip?)"),
+        Reason(
+            "injury_after_arrival",
+            "injury_datetime",
+            f"injury is more than {INJURY_AFTER_ARRIVAL_TOLERANCE} after arrival",
+            "check the injury and arrival times (a day or AM/PM slip?)",
+        ),
         lambda f, p, w: (p.injury > p.arrival + INJURY_AFTER_ARRIVAL_TOLERANCE).fillna(False),
     ),
     (
-        Reason("injury_too_early", "injury_datetime",
-               "injury is more than a year before arrival",
-               "check the injury date"),
+        Reason(
+            "injury_too_early",
+            "injury_datetime",
+            "injury is more than a year before arrival",
+            "check the injury date",
+        ),
         lambda f, p, w: (p.injury < p.arrival - MAX_INJURY_BEFORE_ARRIVAL).fillna(False),
     ),
     (
-        Reason("unknown_injury_intent", "injury_intent",
-               "injury intent is not a code in codelists/injury_intent.csv",
-               "map the ED system's intent onto SNOMED CT, or add the code to the code list"),
+        Reason(
+            "unknown_injury_intent",
+            "injury_intent",
+            "injury intent is not a code in codelists/injury_intent.csv",
+            "map the ED system's intent onto SNOMED CT, or add the code to the code list",
+        ),
         lambda f, p, w: _not_in_codelist(f["injury_intent"], "injury_intent"),
     ),
     (
-        Reason("bad_diagnosis_codes", "diagnosis_codes",
-               "diagnosis codes are not ICD-10 codes separated by ';'",
-               "export ICD-10 codes such as S01.8;Y04"),
-        lambda f, p, w: _given(f["diagnosis_codes"])
-        & ~f["diagnosis_codes"].astype("string").str.contains(ICD10_LIST, regex=True)
-        .fillna(False).astype(bool),
+        Reason(
+            "bad_diagnosis_codes",
+            "diagnosis_codes",
+            "diagnosis codes are not ICD-10 codes separated by ';'",
+            "export ICD-10 codes such as S01.8;Y04",
+        ),
+        lambda f, p, w: (
+            _given(f["diagnosis_codes"])
+            & ~f["diagnosis_codes"]
+            .astype("string")
+            .str.contains(ICD10_LIST, regex=True)
+            .fillna(False)
+            .astype(bool)
+        ),
     ),
     (
-        Reason("bad_alcohol_involved", "alcohol_involved", "alcohol involvement is not Y, N or U",
-               "map the ED system's values onto Y, N or U"),
+        Reason(
+            "bad_alcohol_involved",
+            "alcohol_involved",
+            "alcohol involvement is not Y, N or U",
+            "map the ED system's values onto Y, N or U",
+        ),
         lambda f, p, w: _not_in_codelist(f["alcohol_involved"], "alcohol_involved"),
     ),
     (
-        Reason("location_too_long", "assault_location_description",
-               f"location description is over {MAX_LOCATION_LENGTH} characters",
-               "shorten it in the ED system; ECDS allows 255 characters"),
+        Reason(
+            "location_too_long",
+            "assault_location_description",
+            f"location description is over {MAX_LOCATION_LENGTH} characters",
+            "shorten it in the ED system; ECDS allows 255 characters",
+        ),
         lambda f, p, w: (
-            f["assault_location_description"].astype("string").str.len() > MAX_LOCATION_LENGTH
-        ).fillna(False).astype(bool),
+            (f["assault_location_description"].astype("string").str.len() > MAX_LOCATION_LENGTH)
+            .fillna(False)
+            .astype(bool)
+        ),
     ),
 ]
 
 DUPLICATE = Reason(
-    "duplicate_attendance_id", "attendance_id",
+    "duplicate_attendance_id",
+    "attendance_id",
     "attendance identifier repeats an earlier row of the same site (the first row is kept)",
     "remove the repeated row from the export, or give it its own attendance number",
 )
 MALFORMED = Reason(
-    "malformed_row", None, "the CSV row has a different number of fields from the header",
+    "malformed_row",
+    None,
+    "the CSV row has a different number of fields from the header",
     "check quoting in the export (a comma or line break inside an unquoted value?)",
 )
 REASONS: dict[str, Reason] = {r.code: r for r in [*(r for r, _ in RULES), DUPLICATE, MALFORMED]}

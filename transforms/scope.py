@@ -26,17 +26,25 @@ def assault_icd10_methods() -> dict[str, str]:
     """Every three-character code in codelists/icd10_assault.csv's ranges -> its method."""
     methods: dict[str, str] = {}
     for row in load_codelist("icd10_assault"):
-        letter, first, last = row["code_from"][0], int(row["code_from"][1:]), int(row["code_to"][1:])
+        letter, first, last = (
+            row["code_from"][0],
+            int(row["code_from"][1:]),
+            int(row["code_to"][1:]),
+        )
         if row["code_to"][0] != letter:
-            raise ValueError(f"icd10_assault.csv: range {row['code_from']}-{row['code_to']} "
-                             "crosses letters; split it into one range per letter")
-        methods.update({f"{letter}{number:02d}": row["method"] for number in range(first, last + 1)})
+            raise ValueError(
+                f"icd10_assault.csv: range {row['code_from']}-{row['code_to']} "
+                "crosses letters; split it into one range per letter"
+            )
+        methods.update(
+            {f"{letter}{number:02d}": row["method"] for number in range(first, last + 1)}
+        )
     return methods
 
 
 def assault_diagnosis_pattern() -> str:
     """Regex that finds an assault code anywhere in a ';'-separated diagnosis list."""
-    return rf"(?i)(^|[^A-Za-z0-9])({'|'.join(assault_icd10_methods())})([^0-9]|$)"
+    return rf"(?i)(^|[^A-Za-z0-9])({'|'.join(assault_icd10_methods())})"  # Y099 = Y09.9
 
 
 def _present(column: pa.ChunkedArray) -> pa.ChunkedArray:

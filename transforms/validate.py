@@ -72,8 +72,12 @@ def validate(extract: Extract, mapping: Mapping, window: Window, origin: str) ->
     keep = ~rejected
     return Validated(
         accepted=in_scope[keep].reset_index(drop=True),
-        parsed=Parsed(*(series[keep].reset_index(drop=True) for series in
-                        (parsed.arrival, parsed.injury, parsed.date_of_birth))),
+        parsed=Parsed(
+            *(
+                series[keep].reset_index(drop=True)
+                for series in (parsed.arrival, parsed.injury, parsed.date_of_birth)
+            )
+        ),
         quarantined=quarantined,
         rows_in=extract.rows_in,
         out_of_scope=table.num_rows - len(in_scope),

@@ -5,7 +5,7 @@ generator writes what a trust would hand over (nightly exports in the input cont
 reference geography) plus what no trust has (ground truth for every assault location and a
 list of deliberately bad rows), byte-identical for the same arguments.
 
-    generate(out_dir, first_night, nights)   reference/, inbox/, truth/ under out_dir
+    generate(out_dir, first_night, nights)   reference/, landing/inbox/, landing/ground_truth/
     write_benchmark_csv(path)                one large export for speed tests
 """
 
@@ -34,6 +34,9 @@ from istv.synth.locations import LocationWriter
 
 __all__ = ["DEFECTS", "NightSummary", "SynthSummary", "generate", "write_benchmark_csv"]
 
+# The ED drop folder and the generator's ground truth sit in landing/, the identifiable zone.
+INBOX = Path("landing") / "inbox"
+GROUND_TRUTH = Path("landing") / "ground_truth"
 BAD_ASSAULT_SHARE = 0.02
 BAD_OTHER_SHARE = 0.004
 TRUTH_COLUMNS = ["site_code", "attendance_id", "text", "true_place_id", "true_location_class",
@@ -93,7 +96,7 @@ def generate(out_dir: Path, first_night: date, nights: int, rows_per_night: int 
     """Write reference data and `nights` nightly exports from first_night; return a summary.
 
     About 2% of assault rows (and 0.4% of the others) carry exactly one deliberate defect,
-    spread evenly over the run by an accumulator; see truth/bad_rows_YYYY-MM-DD.csv.
+    spread evenly over the run by an accumulator; see landing/ground_truth/bad_rows_YYYY-MM-DD.csv.
     """
     if nights < 0 or rows_per_night < 1:
         raise ValueError("nights must be >= 0 and rows_per_night >= 1")
@@ -101,7 +104,7 @@ def generate(out_dir: Path, first_night: date, nights: int, rows_per_night: int 
     gaz = build_gazetteer(seed)
     reference = gaz.write(out_dir)
     unknown_path = write_frame(pd.DataFrame({"pcds": list(gaz.unknown_postcodes)}),
-                               out_dir / "truth" / "unknown_postcodes.csv")
+                               out_dir / GROUND_TRUTH / "unknown_postcodes.csv")
     writer = LocationWriter(gaz, np.random.default_rng([seed, 6]), popularity_seed=seed)
     counters = {str(s): 0 for s in att.SITES}
     assault_budget = DefectBudget(BAD_ASSAULT_SHARE, DEFECTS)
@@ -171,9 +174,9 @@ def _night(rng: np.random.Generator, gaz: Gazetteer, writer: LocationWriter, nig
         columns=TRUTH_COLUMNS)
     bad_frame = pd.DataFrame([b[:3] for b in bad], columns=BAD_ROW_COLUMNS)
     stamp = night.isoformat()
-    extract = write_frame(frame, out_dir / "inbox" / f"ed_export_{stamp}.csv")
-    truth_path = write_frame(truth, out_dir / "truth" / f"ground_truth_{stamp}.csv")
-    bad_path = write_frame(bad_frame, out_dir / "truth" / f"bad_rows_{stamp}.csv")
+    extract = write_frame(frame, out_dir / INBOX / f"ed_export_{stamp}.csv")
+    truth_path = write_frame(truth, out_dir / GROUND_TRUTH / f"ground_truth_{stamp}.csv")
+    bad_path = write_frame(bad_frame, out_dir / GROUND_TRUTH / f"bad_rows_{stamp}.csv")
     n_assault_rows = int((frame["injury_intent"] == att.ASSAULT).sum())
     bad_assault = sum(1 for row in bad if row[3])
     return NightSummary(night, extract, truth_path, bad_path, len(frame), n_assault_rows,

@@ -45,17 +45,27 @@ def main() -> None:
         window = Window(latest=pd.Timestamp.now(tz=TIMEZONE))
         key = PseudonymKey(b"bench-key-" + b"0" * 32)
 
-        extract, read_s = timed("read CSV (all columns as text)", args.rows,
-                                lambda: read_export(path))
-        result, validate_s = timed("scope + rules (validate)", args.rows,
-                                   lambda: validate(extract, Mapping(), window, path.name))
+        extract, read_s = timed(
+            "read CSV (all columns as text)", args.rows, lambda: read_export(path)
+        )
+        result, validate_s = timed(
+            "scope + rules (validate)",
+            args.rows,
+            lambda: validate(extract, Mapping(), window, path.name),
+        )
         table, depersonalise_s = timed(
-            "depersonalise (in-scope rows)", args.rows,
-            lambda: depersonalise(result.accepted, result.parsed, key))
-        print(f"{'validate + depersonalise':<34} {validate_s + depersonalise_s:7.2f} s  "
-              f"{args.rows / (validate_s + depersonalise_s):>12,.0f} rows/s  (target 6 s)")
-        print(f"{'read + validate + depersonalise':<34} "
-              f"{read_s + validate_s + depersonalise_s:7.2f} s")
+            "depersonalise (in-scope rows)",
+            args.rows,
+            lambda: depersonalise(result.accepted, result.parsed, key),
+        )
+        print(
+            f"{'validate + depersonalise':<34} {validate_s + depersonalise_s:7.2f} s  "
+            f"{args.rows / (validate_s + depersonalise_s):>12,.0f} rows/s  (target 6 s)"
+        )
+        print(
+            f"{'read + validate + depersonalise':<34} "
+            f"{read_s + validate_s + depersonalise_s:7.2f} s"
+        )
         print(f"counts: {result.counts}; restricted rows: {table.num_rows}")
         if args.gx:
             from istv.data_docs import run_expectations
@@ -63,8 +73,11 @@ def main() -> None:
 
             names = load_contract().names
             frame = result.accepted[names]
-            timed("GX report (accepted rows)", len(frame),
-                  lambda: run_expectations(frame, "2026-01-01", Path(scratch) / "reports"))
+            timed(
+                "GX report (accepted rows)",
+                len(frame),
+                lambda: run_expectations(frame, "2026-01-01", Path(scratch) / "reports"),
+            )
 
 
 if __name__ == "__main__":

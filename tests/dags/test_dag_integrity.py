@@ -38,6 +38,7 @@ def test_dag_files_parse_without_heavy_imports():
             "import runpy, sys; runpy.run_path(sys.argv[1]); "
             f"print(','.join(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
         )
-        loaded = subprocess.run([sys.executable, "-c", code, str(dag_file)], check=True,
-                                capture_output=True, text=True).stdout.strip()
+        loaded = subprocess.run(
+            [sys.executable, "-c", code, str(dag_file)], check=True, capture_output=True, text=True
+        ).stdout.strip()
         assert loaded == "", f"{dag_file.name} imports {loaded} at parse time"

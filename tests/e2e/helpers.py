@@ -31,5 +31,7 @@ def file_digests(directory: Path) -> dict[str, str]:
 def xcom_values(airflow_home: Path, run_id: str) -> list[object]:
     """Every XCom value a run stored in the metadata DB, decoded from JSON."""
     with sqlite3.connect(airflow_home / "airflow.db") as connection:
-        rows = connection.execute("SELECT value FROM xcom WHERE run_id = ?", (run_id,)).fetchall()
+        rows = connection.execute(
+            "SELECT value FROM xcom WHERE run_id = ? AND key = 'return_value'", (run_id,)
+        ).fetchall()
     return [json.loads(value) for (value,) in rows]

@@ -11,6 +11,8 @@ and as decoded, HTML-unescaped and URL-unquoted text.
 from __future__ import annotations
 
 import html
+import logging
+import sqlite3
 import urllib.parse
 from pathlib import Path
 
@@ -24,7 +26,7 @@ NIGHT = CLOCK_CHANGE_NIGHT
 # Values that pass validation, so the accepted path is exercised, and are unique in the town.
 ACCEPTED = {
     "attendance_id": "CANARYATT7731",
-    "nhs_number": "999 713 3156",
+    "nhs_number": "999 713 3153",
     "patient_name": "Zqxwy Canaryplant",
     "date_of_birth": "1931-07-19",
     "home_postcode": "NB9 9ZQ",
@@ -33,7 +35,7 @@ ACCEPTED_TEXT = "flat 7 Zqxcanary Mews"
 # The same fields on a row that is quarantined (sex code 7), with its own unique values.
 QUARANTINED = {
     "attendance_id": "CANARYATT8842",
-    "nhs_number": "999 824 4163",
+    "nhs_number": "999 824 4161",
     "patient_name": "Vyqk Canarybad",
     "date_of_birth": "1929-03-02",
     "home_postcode": "NB8 8ZQ",
@@ -78,8 +80,8 @@ def _found_in_bytes(data: bytes, needles: set[str]) -> set[str]:
 
 
 def _found_in_parquet(path: Path, needles: set[str]) -> set[str]:
-    cells = pq.read_table(path).to_pandas().astype(str).to_numpy().ravel()
-    text = "\n".join(cells)
+    table = pq.read_table(path)
+    text = "\n".join(str(cell) for column in table.columns for cell in column.to_pylist())
     return {needle for needle in needles if needle in text}
 
 
@@ -98,8 +100,11 @@ def _leaks(directory: Path, needles: set[str], skip: tuple[str, ...] = ()) -> di
     return found
 
 
-def test_no_identifier_leaves_the_identifiable_zones(nightly_dag, data_root, airflow_home, capfd):
-    _plant(data_root / "inbox" / f"ed_export_{NIGHT.isoformat()}.csv")
+def test_no_identifier_leaves_the_identifiable_zones(
+    nightly_dag, data_root, airflow_home, capfd, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    _plant(data_root / "landing" / "inbox" / f"ed_export_{NIGHT.isoformat()}.csv")
     run = run_night(nightly_dag, NIGHT)
     printed = capfd.readouterr()
     assert run.state == "success", task_states(run)
@@ -108,17 +113,27 @@ def test_no_identifier_leaves_the_identifiable_zones(nightly_dag, data_root, air
     # accepted row's text (so the Parquet scan can see a planted value when one is there).
     assert _leaks(data_root / "landing", IDENTIFIERS)
     quarantine_hits = _leaks(data_root / "quarantine", IDENTIFIERS | TEXTS)
-    assert set().union(*quarantine_hits.values()) >= {QUARANTINED["attendance_id"], QUARANTINED_TEXT}
+    assert set().union(*quarantine_hits.values()) >= {
+        QUARANTINED["attendance_id"],
+        QUARANTINED_TEXT,
+    }
     assert _leaks(data_root / "restricted", TEXTS) != {}
+    ledger_rows = (
+        sqlite3.connect(data_root / "ledger.sqlite")
+        .execute("SELECT accepted, quarantined FROM istv_runs WHERE stage = 'validate'")
+        .fetchall()
+    )
+    assert ledger_rows and ledger_rows[-1][0] > 0 and ledger_rows[-1][1] > 0
 
-    outside = _leaks(data_root, IDENTIFIERS, skip=("landing", "quarantine", "inbox", "truth"))
+    outside = _leaks(data_root, IDENTIFIERS, skip=("landing", "quarantine"))
     assert outside == {}
-    text_outside = _leaks(data_root, TEXTS,
-                          skip=("landing", "quarantine", "inbox", "truth", "restricted"))
+    text_outside = _leaks(data_root, TEXTS, skip=("landing", "quarantine", "restricted"))
     assert text_outside == {}
     assert _leaks(data_root / "restricted", {QUARANTINED_TEXT}) == {}
 
-    assert _found_in_bytes((printed.out + printed.err).encode(), IDENTIFIERS | TEXTS) == set()
+    assert caplog.records, "the run's log records were not captured"
+    logged = printed.out + printed.err + caplog.text
+    assert _found_in_bytes(logged.encode(), IDENTIFIERS | TEXTS) == set()
     assert _leaks(airflow_home, IDENTIFIERS | TEXTS) == {}  # metadata DB, config and any logs
     data_docs = data_root / "reports" / "data_docs"
     assert (data_docs / "index.html").exists()

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from istv.nights import night_for_run
 from istv.nightly import night_window
+from istv.nights import night_for_run
 
 UTC = dt.UTC
 
