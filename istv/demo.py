@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pendulum
@@ -69,6 +70,7 @@ def run_nights(nights: list[dt.date]) -> dict[str, tuple[str, str]]:
 def run_demo(root: Path, nights: int) -> int:
     environment = demo_environment(root)
     os.environ.update(environment)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # third-party noise
     from istv.ledger import RunLedger
     from istv.settings import Settings
     from istv.synth import generate
