@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.csv as pacsv
 
+from transforms.gazetteer import read_postcode_directory
 from transforms.identifiers import normalise_postcode, outcode
 from transforms.parse import age_in_years
 
@@ -43,27 +43,9 @@ def residence(postcodes: pd.Series, lookup: pd.DataFrame | None) -> pd.DataFrame
 
 
 def load_postcode_lookup(path: Path) -> pd.DataFrame:
-    """pcds -> lsoa21cd from a postcode directory CSV (NSPL/ONSPD or the demo's).
+    """pcds -> lsoa21cd from a postcode directory (NSPL/ONSPD or the demo's), a CSV or a folder.
 
-    Columns are matched by prefix (`pcds`, `lsoa21`), because ONS renames suffixes each release.
+    Uses the gazetteer's reader, so one piece of code knows the ONS headers of every release.
+    Terminated postcodes are kept: a patient may still give an old home postcode.
     """
-    header = pacsv.open_csv(path).schema.names
-    wanted = {
-        "pcds": _prefixed(header, "pcds", path),
-        "lsoa21cd": _prefixed(header, "lsoa21", path),
-    }
-    table = pacsv.read_csv(
-        path, convert_options=pacsv.ConvertOptions(include_columns=list(wanted.values()))
-    )
-    frame = table.to_pandas().rename(columns={v: k for k, v in wanted.items()})
-    frame["pcds"] = normalise_postcode(frame["pcds"])
-    return frame.dropna(subset=["pcds"]).drop_duplicates("pcds").astype("string")
-
-
-def _prefixed(header: list[str], prefix: str, path: Path) -> str:
-    matches = [name for name in header if name.lower().startswith(prefix)]
-    if not matches:
-        raise ValueError(
-            f"{path}: no column starting with '{prefix}'; is this a postcode directory?"
-        )
-    return matches[0]
+    return read_postcode_directory(path, columns=("pcds", "lsoa21cd"), keep_terminated=True)
