@@ -25,7 +25,7 @@ def depersonalise(
     key: PseudonymKey,
     postcode_lookup: pd.DataFrame | None = None,
 ) -> pa.Table:
-    """Restricted records in the schema of schemas/restricted.yaml, in a stable order."""
+    """Restricted records (schemas/restricted.yaml, before geocoding), in a stable order."""
     site = accepted["site_code"].astype("string").str.strip().str.upper()
     attendance = site + "|" + accepted["attendance_id"].astype("string").str.strip()
     assault_time = parsed.injury.fillna(parsed.arrival)
@@ -62,4 +62,6 @@ def depersonalise(
         }
     )
     records = records.sort_values(["arrival_datetime", "attendance_key"], kind="stable")
-    return pa.Table.from_pandas(records, schema=restricted_schema(), preserve_index=False)
+    return pa.Table.from_pandas(
+        records, schema=restricted_schema(geocoded=False), preserve_index=False
+    )

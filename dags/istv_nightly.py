@@ -1,4 +1,4 @@
-"""istv_nightly: the night's ED export -> landing -> validation -> restricted records.
+"""istv_nightly: the night's ED export -> landing -> validation -> restricted records -> places.
 
 Runs at 02:00 Europe/London for the night before (catch-up enabled for backfills). Pass
 {"night": "YYYY-MM-DD"} to run one night by hand. XCom carries paths and counts, never rows;
@@ -59,7 +59,7 @@ def istv_nightly():
             Settings.from_env(), _night(context), landed["landing_path"], context["run_id"]
         )
 
-    @task(outlets=[RESTRICTED])
+    @task
     def depersonalise(validated: dict, **context) -> dict:
         """Identifiers out, pseudonyms and derived fields in; replaces the night's partition."""
         from istv import nightly
@@ -69,7 +69,17 @@ def istv_nightly():
             Settings.from_env(), _night(context), validated["validated_path"], context["run_id"]
         )
 
-    depersonalise(validate(extract()))
+    @task(outlets=[RESTRICTED])
+    def geocode(stored: dict, **context) -> dict:
+        """Location text -> place, street, area, private dwelling or unknown (distinct texts)."""
+        from istv import nightly
+        from istv.settings import Settings
+
+        return nightly.geocode_night(
+            Settings.from_env(), _night(context), stored["restricted_path"], context["run_id"]
+        )
+
+    geocode(depersonalise(validate(extract())))
 
 
 istv_nightly()

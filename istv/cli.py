@@ -65,3 +65,68 @@ def demo(
     from istv.demo import run_demo
 
     sys.exit(run_demo(root.resolve(), nights))
+
+
+def _geocoder(data_root: Path | None):
+    from istv.settings import Settings
+    from transforms.gazetteer import load_gazetteer
+    from transforms.geocode import Geocoder
+
+    root = data_root.resolve() if data_root else Settings.from_env().data_root
+    return Geocoder(load_gazetteer(root / "reference")), root
+
+
+@app.command("geocode-eval")
+def geocode_eval(
+    data_root: Annotated[
+        Path | None, typer.Option(help="Data root (default ISTV_DATA_ROOT).")
+    ] = None,
+    labels: Annotated[
+        Path | None, typer.Option(help="Hand-labelled CSV: text, place_id, location_class.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score the geocoder on the synthetic ground truth, or on --labels FILE."""
+    from istv.geocode_eval import describe, evaluate, load_ground_truth, load_labels
+
+    geocoder, root = _geocoder(data_root)
+    truth = load_labels(labels) if labels else load_ground_truth(root)
+    scores = evaluate(truth, geocoder)
+    typer.echo(json.dumps(scores, sort_keys=True) if as_json else describe(scores))
+
+
+@app.command()
+def geocode(
+    text: Annotated[str, typer.Argument(help="A location description, in quotes.")],
+    data_root: Annotated[
+        Path | None, typer.Option(help="Data root (default ISTV_DATA_ROOT).")
+    ] = None,
+) -> None:
+    """Show how one location text is read: cleaned words, postcodes, dwelling cues, result."""
+    import pandas as pd
+
+    from transforms.dwellings import dwelling_cues
+    from transforms.location_text import clean_location_text, find_postcodes
+
+    geocoder, _ = _geocoder(data_root)
+    raw = pd.Series([text], dtype="string")
+    cleaned = clean_location_text(raw)
+    found = find_postcodes(raw, geocoder.known_postcodes, geocoder.known_outcodes)
+    cues = dwelling_cues(cleaned)
+    result = geocoder.geocode(raw).iloc[0]
+    typer.echo(f"cleaned:   {cleaned.iloc[0]}")
+    typer.echo(f"postcode:  {found['postcode'].iloc[0]}   outcode: {found['outcode'].iloc[0]}")
+    typer.echo(
+        f"dwelling:  cue={bool(cues['cue'].iloc[0])} own_home={bool(cues['own_home'].iloc[0])}"
+    )
+    for column in (
+        "location_class",
+        "place_id",
+        "place_name",
+        "lsoa21cd",
+        "easting",
+        "northing",
+        "match_method",
+        "match_score",
+    ):
+        typer.echo(f"{column + ':':<16}{result[column]}")

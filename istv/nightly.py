@@ -177,6 +177,50 @@ def depersonalise_night(
     }
 
 
+def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_id: str) -> dict:
+    """Read the night's location texts as places and add the columns to its partition."""
+    import pyarrow as pa
+
+    from schemas import restricted_schema
+    from transforms.gazetteer import load_gazetteer
+    from transforms.geocode import Geocoder, locate_records
+
+    partition = Path(restricted_path)
+    records = pq.read_table(partition / "part-0.parquet").to_pandas()
+    geocoder = Geocoder(load_gazetteer(settings.reference_dir))
+    located = locate_records(records, geocoder, place_of_injury_classes())
+    records = pd.concat([records, located], axis=1)
+    table = pa.Table.from_pandas(records, schema=restricted_schema(), preserve_index=False)
+    replace_dir(
+        partition, lambda tmp: pq.write_table(table, tmp / "part-0.parquet", compression="zstd")
+    )
+    placed = int((located["place_id"].notna() | located["lsoa21cd"].notna()).sum())
+    _ledger(
+        settings,
+        LedgerEntry(
+            run_id,
+            night.isoformat(),
+            "geocode",
+            "ok",
+            restricted_rows=table.num_rows,
+            message=f"{placed} of {table.num_rows} records placed",
+        ),
+    )
+    return {
+        "night": night.isoformat(),
+        "restricted_path": str(partition),
+        "restricted_rows": table.num_rows,
+        "placed": placed,
+    }
+
+
+def place_of_injury_classes() -> dict[str, str]:
+    """SNOMED place-of-injury code -> location class, from codelists/place_of_injury.csv."""
+    from schemas import load_codelist
+
+    return {row["code"]: row["location_class"] for row in load_codelist("place_of_injury")}
+
+
 def _extract_sql(settings: Settings, night: dt.date, target_dir: Path) -> Path:
     if not settings.source_query:
         raise SourceError(

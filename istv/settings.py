@@ -38,6 +38,7 @@ class Settings:
     source_query: str | None
     mapping: Path | None
     postcodes: Path | None
+    reference_dir: Path
     quarantine_max_share: float
     quarantine_grace_rows: int
     demo: bool
@@ -59,6 +60,7 @@ class Settings:
             mapping=_optional_path(env.get("ISTV_MAPPING")),
             postcodes=_optional_path(env.get("ISTV_POSTCODES"))
             or _existing(root / "reference" / "postcodes.csv"),
+            reference_dir=_optional_path(env.get("ISTV_REFERENCE")) or root / "reference",
             quarantine_max_share=share,
             quarantine_grace_rows=int(
                 env.get("ISTV_QUARANTINE_GRACE_ROWS", DEFAULT_QUARANTINE_GRACE_ROWS)

@@ -79,18 +79,28 @@ def load_codelist(name: str, directory: Path | None = None) -> tuple[dict[str, s
 
 
 @cache
-def restricted_schema():
-    """The Arrow schema of restricted/ records, read from restricted.yaml."""
+def restricted_schema(geocoded: bool = True):
+    """The Arrow schema of restricted/ records, read from restricted.yaml.
+
+    `geocoded=False` leaves out the columns the geocode task adds (marked `geocode: true`).
+    """
     import pyarrow as pa
 
     types = {
         "string": pa.string(),
         "int8": pa.int8(),
+        "float": pa.float64(),
         "date": pa.date32(),
         "timestamp": pa.timestamp("us", tz=load_contract().timezone),
     }
     raw = yaml.safe_load((SCHEMAS_DIR / "restricted.yaml").read_text(encoding="utf-8"))
-    return pa.schema([(name, types[spec["type"]]) for name, spec in raw["columns"].items()])
+    return pa.schema(
+        [
+            (name, types[spec["type"]])
+            for name, spec in raw["columns"].items()
+            if geocoded or not spec.get("geocode", False)
+        ]
+    )
 
 
 def codes(name: str, **where: str) -> list[str]:

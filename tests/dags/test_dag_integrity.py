@@ -20,12 +20,11 @@ def test_all_dags_import_without_errors(airflow_home):
 
 def test_nightly_dag_shape(nightly_dag):
     tasks = {task.task_id: task for task in nightly_dag.tasks}
-    assert set(tasks) == {"extract", "validate", "depersonalise"}
+    assert set(tasks) == {"extract", "validate", "depersonalise", "geocode"}
     assert tasks["extract"].downstream_task_ids == {"validate"}
     assert tasks["validate"].downstream_task_ids == {"depersonalise"}
-    assert [asset.name for asset in tasks["depersonalise"].outlets] == [
-        "istv_restricted_attendances"
-    ]
+    assert tasks["depersonalise"].downstream_task_ids == {"geocode"}
+    assert [asset.name for asset in tasks["geocode"].outlets] == ["istv_restricted_attendances"]
     assert nightly_dag.catchup is True
     assert nightly_dag.timetable.summary == "0 2 * * *"
     assert str(nightly_dag.timetable._timezone.name) == "Europe/London"

@@ -71,7 +71,7 @@ def test_planted_bad_assault_rows_are_quarantined_with_their_reason(nightly_dag,
 def test_xcom_carries_paths_and_counts_only(nightly_dag, data_root, airflow_home):
     run = run_night(nightly_dag, NIGHT)
     values = xcom_values(airflow_home, run.run_id)
-    assert len(values) == 3
+    assert len(values) == 4
     for value in values:
         assert isinstance(value, dict)
         for key, item in value.items():
@@ -100,7 +100,7 @@ def test_too_many_bad_rows_stop_the_night_before_anything_is_written(nightly_dag
     run = run_night(nightly_dag, NIGHT)
     states = task_states(run)
     assert states["validate"] == "failed"
-    assert states["depersonalise"] == "upstream_failed"
+    assert states["depersonalise"] == states["geocode"] == "upstream_failed"
     assert not (data_root / "restricted" / "attendances" / f"arrival_date={NIGHT}").exists()
     entry = _ledger_stage(NIGHT, "validate")
     assert entry["status"] == "failed_quality"

@@ -1,0 +1,418 @@
+"""Geocoding: read a free-text assault location as a place, a street, an area, a private
+dwelling or unknown, against the gazetteer. Each distinct text is read once.
+
+How a text is read (see `Geocoder.read`):
+1. cleaned (transforms/location_text.py); postcodes found in the raw text narrow the search;
+2. names are looked up as exact word sequences (every name, alias and street, cleaned the same
+   way), then, for typos, by fuzzy scoring of the few names that share a near-identical word;
+3. a place (venue or landmark) named in the text beats a street; a street beats an area;
+4. a private dwelling (transforms/dwellings.py) beats everything except a venue whose own name
+   covers the dwelling word ("the white house" pub). A dwelling never gets a place, a name or a
+   point: at most the LSOA of a postcode or street it mentions.
+The output holds only gazetteer values and fixed vocabulary, never words of the text itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pandas as pd
+from rapidfuzz.distance import OSA
+
+from transforms.dwellings import dwelling_cues, mentions_dwelling
+from transforms.gazetteer import Gazetteer
+from transforms.location_text import clean_location_text, find_postcodes
+
+OUTPUT_COLUMNS = [
+    "location_class",
+    "place_id",
+    "place_name",
+    "lsoa21cd",
+    "easting",
+    "northing",
+    "match_method",
+    "match_score",
+]
+STREET, PLACE, LOCALITY = "street", "place", "locality"
+# How a found name ranks: a distinctive venue or landmark name beats a street ("o/s kettle, high
+# st" is the pub); a street beats a generic one-word alias ("car park off x street" is the
+# street, not the park called "the park") or an alias that is also a locality's name.
+STRONG_PLACE, STREET_RANK, WEAK_PLACE, LOCALITY_RANK = range(4)
+IGNORED_WORDS = {"the", "a", "an"}
+UNKNOWN_TEXTS = re.compile(
+    r"^(?:unknown|not stated|not given|none|n a|na|declined( to say)?|pt declined|"
+    r"patient (unable|declined) to say|pt unable to say|cant remember|can t remember|"
+    r"no fixed abode|refused|in town|town|on a night out|night out|out|outside|street)?$"
+)
+FUZZY_MIN_WORD = 4  # words shorter than this are matched exactly or not at all
+FUZZY_MIN_NAME = 5  # characters; shorter names are matched exactly or not at all
+FUZZY_CHARS_PER_EDIT = 8  # one typo (OSA edit) allowed per this many characters of a name
+COMMON_WORD_ENTRIES = 25  # a word naming more things than this does not seed fuzzy candidates
+GENERIC_WORD_ENTRIES = 3  # a one-word alias also naming this many other things is generic
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One gazetteer thing a name can refer to."""
+
+    kind: str
+    ref: str
+    name: str
+    location_class: str
+    outcode: str | None
+    locality: str | None
+    lsoa21cd: str | None
+    easting: float | None
+    northing: float | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A name found in the text: the words it covers, the things of one kind it may mean."""
+
+    start: int
+    end: int
+    entries: tuple[int, ...]
+    kind: str
+    rank: int  # STRONG_PLACE, STREET_RANK, WEAK_PLACE or LOCALITY_RANK: lower wins
+    score: float
+    method: str
+
+    def covers(self, other: Hit) -> bool:
+        return (
+            self.start <= other.start
+            and other.end <= self.end
+            and ((self.end - self.start) > (other.end - other.start))
+        )
+
+
+class Geocoder:
+    """Holds the gazetteer's names, cleaned and indexed once; reads texts against them."""
+
+    def __init__(self, gazetteer: Gazetteer):
+        self.gazetteer = gazetteer
+        self.entries: list[Entry] = []
+        self.variants: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        self._add_entries(gazetteer)
+        self.max_words = max((len(v) for v in self.variants), default=1)
+        self.variants_by_word: dict[str, set[tuple[str, ...]]] = defaultdict(set)
+        self.entries_by_word: dict[str, set[int]] = defaultdict(set)
+        for variant, entries in self.variants.items():
+            for word in variant:
+                self.variants_by_word[word].add(variant)
+                self.entries_by_word[word].update(entries)
+        self.by_deletion: dict[str, set[str]] = defaultdict(set)
+        for word, entries in self.entries_by_word.items():
+            if len(word) >= FUZZY_MIN_WORD and len(entries) <= COMMON_WORD_ENTRIES:
+                for form in _deletions(word):
+                    self.by_deletion[form].add(word)
+        self.postcodes = gazetteer.postcodes.set_index("pcds")
+        self.known_postcodes = set(gazetteer.postcodes["pcds"])
+        self.known_outcodes = set(gazetteer.postcodes["outcode"])
+        self.lsoa_points = gazetteer.lsoas.set_index("lsoa21cd")[["easting", "northing"]]
+
+    # -- building the index -------------------------------------------------------------------
+    def _add_entries(self, gaz: Gazetteer) -> None:
+        places = gaz.places
+        for row in places.itertuples(index=False):
+            names = [row.name, *row.aliases]
+            self._add(
+                Entry(
+                    PLACE,
+                    row.place_id,
+                    row.name,
+                    row.location_class,
+                    row.outcode,
+                    None,
+                    row.lsoa21cd,
+                    row.easting,
+                    row.northing,
+                ),
+                names,
+            )
+        for row in gaz.streets.itertuples(index=False):
+            self._add(
+                Entry(
+                    STREET,
+                    row.street_id,
+                    row.name,
+                    "street",
+                    row.outcode,
+                    row.locality,
+                    row.lsoa21cd,
+                    row.easting,
+                    row.northing,
+                ),
+                [row.name],
+            )
+        for row in gaz.localities.itertuples(index=False):
+            self._add(
+                Entry(
+                    LOCALITY,
+                    row.locality_id,
+                    row.name,
+                    "other",
+                    row.outcode,
+                    row.name,
+                    _na(row.lsoa21cd),
+                    row.easting,
+                    row.northing,
+                ),
+                [row.name],
+            )
+
+    def _add(self, entry: Entry, names: list[str]) -> None:
+        index = len(self.entries)
+        self.entries.append(entry)
+        for cleaned in clean_location_text(pd.Series(names, dtype="string")):
+            words = _words(cleaned)
+            if words and index not in self.variants[words]:
+                self.variants[words].append(index)
+
+    # -- reading texts ------------------------------------------------------------------------
+    def geocode(self, texts: pd.Series) -> pd.DataFrame:
+        """OUTPUT_COLUMNS plus `own_home` for each text; each distinct text is read once."""
+        distinct = pd.Series(texts.dropna().unique(), dtype="string")
+        cleaned = clean_location_text(distinct)
+        found = find_postcodes(distinct, self.known_postcodes, self.known_outcodes)
+        cues = dwelling_cues(cleaned)
+        readings: dict[tuple, tuple] = {}  # texts that clean to the same words are read once
+        rows = []
+        keys = zip(
+            cleaned.fillna(""),
+            found["postcode"].map(_na),
+            found["outcode"].map(_na),
+            cues["cue"],
+            cues["house_number"],
+            strict=True,
+        )
+        for key in keys:
+            if key not in readings:
+                readings[key] = self.read(*key)
+            rows.append(readings[key])
+        result = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+        result["own_home"] = cues["own_home"].to_numpy() & (
+            result["location_class"] == "private_dwelling"
+        )
+        result.index = distinct
+        by_text = result.reindex(texts.astype("string"))
+        by_text.index = texts.index
+        missing = texts.isna()
+        by_text.loc[missing, "location_class"] = "unknown"
+        by_text.loc[missing, "match_method"] = "no_text"
+        by_text.loc[missing, "own_home"] = False
+        return by_text
+
+    def read(self, cleaned: str, postcode, outcode, cue: bool, house_number: bool) -> tuple:
+        """One cleaned text -> a row of OUTPUT_COLUMNS (see the module docstring)."""
+        postcode, outcode = _na(postcode), _na(outcode)
+        words = _words(_without_postcodes(cleaned, postcode, outcode))
+        if not words or UNKNOWN_TEXTS.match(" ".join(words)):
+            return self._area("unknown", postcode, "no_information")
+        hits = self._exact_hits(words)
+        hits = _outermost(hits + self._fuzzy_hits(words, hits))
+        best = self._best(hits, outcode)
+        if cue or (house_number and self._numbered_street(words, hits)):
+            if best is not None and self._venue_covers_cue(best, words):
+                return self._entry_row(*best)
+            street_lsoa = None
+            if best is not None and best[0] >= 0 and self.entries[best[0]].kind == STREET:
+                street_lsoa = self.entries[best[0]].lsoa21cd
+            return self._private(postcode, street_lsoa)
+        if best is not None:
+            return self._entry_row(*best)
+        return self._area("unknown", postcode, "postcode_only" if postcode else "no_match")
+
+    def _hits_for(
+        self, start: int, variant: tuple[str, ...], score: float, method: str
+    ) -> list[Hit]:
+        """One hit per kind of thing the name may mean, ranked (see STRONG_PLACE ...)."""
+        end = start + len(variant)
+        by_kind: dict[str, list[int]] = defaultdict(list)
+        for entry in self.variants[variant]:
+            by_kind[self.entries[entry].kind].append(entry)
+        others = self.entries_by_word[variant[0]] - set(self.variants[variant])
+        generic = (len(variant) == 1 and len(others) >= GENERIC_WORD_ENTRIES) or (
+            LOCALITY in by_kind
+        )
+        rank = {
+            PLACE: WEAK_PLACE if generic else STRONG_PLACE,
+            STREET: STREET_RANK,
+            LOCALITY: LOCALITY_RANK,
+        }
+        return [
+            Hit(start, end, tuple(found), kind, rank[kind], score, method)
+            for kind, found in by_kind.items()
+        ]
+
+    def _exact_hits(self, words: tuple[str, ...]) -> list[Hit]:
+        hits = []
+        for size in range(min(self.max_words, len(words)), 0, -1):
+            for start in range(len(words) - size + 1):
+                key = words[start : start + size]
+                if key in self.variants:
+                    hits += self._hits_for(start, key, 100.0, "exact")
+        return hits
+
+    def _fuzzy_hits(self, words: tuple[str, ...], exact: list[Hit]) -> list[Hit]:
+        """Names with a typo: candidates share a word one deletion away from a text word that
+        is in no name (symmetric delete); a name is found when the optimal string alignment distance to
+        the same number of text words is within one edit per FUZZY_CHARS_PER_EDIT chars."""
+        strong = {i for h in exact if h.rank <= STREET_RANK for i in range(h.start, h.end)}
+        candidates: set[tuple[str, ...]] = set()
+        for position, word in enumerate(words):
+            typo = word not in self.entries_by_word  # a misspelt word is not in any name
+            if typo and len(word) >= FUZZY_MIN_WORD and position not in strong:
+                for form in _deletions(word):
+                    for name_word in self.by_deletion.get(form, ()):
+                        candidates |= self.variants_by_word[name_word]
+        hits = []
+        for variant in candidates:
+            name = " ".join(variant)
+            if len(name) < FUZZY_MIN_NAME:
+                continue
+            allowed = max(1, len(name) // FUZZY_CHARS_PER_EDIT)
+            size = len(variant)
+            for start in range(len(words) - size + 1):
+                distance = OSA.distance(
+                    name, " ".join(words[start : start + size]), score_cutoff=allowed
+                )
+                if 0 < distance <= allowed:
+                    score = round(100 * (1 - distance / len(name)), 1)
+                    hits += self._hits_for(start, variant, score, "fuzzy")
+        return hits
+
+    def _best(self, hits: list[Hit], outcode) -> tuple[int, float, str, Hit] | None:
+        """The winning hit (lowest rank, then leftmost: a junction is read as its first
+        street), narrowed to one entry by the text's outcode or locality, else ambiguous."""
+        if not hits:
+            return None
+        localities = {self.entries[e].name for h in hits if h.kind == LOCALITY for e in h.entries}
+        hit = min(hits, key=lambda h: (h.rank, h.start, -h.score))
+        entry = self._one_entry(hit.entries, outcode, localities)
+        return (entry if entry is not None else -1), hit.score, hit.method, hit
+
+    def _one_entry(self, entries: tuple[int, ...], outcode, localities: set[str]) -> int | None:
+        top = list(entries)
+        if len(top) > 1 and outcode:
+            top = [e for e in top if self.entries[e].outcode == outcode] or top
+        if len(top) > 1 and localities:
+            top = [e for e in top if self.entries[e].locality in localities] or top
+        return top[0] if len(top) == 1 else None
+
+    def _numbered_street(self, words: tuple[str, ...], hits: list[Hit]) -> bool:
+        """'12 alder close': a house number right before a street name is an address."""
+        return any(
+            h.kind == STREET and h.start > 0 and words[h.start - 1][:1].isdigit() for h in hits
+        )
+
+    def _venue_covers_cue(self, best, words: tuple[str, ...]) -> bool:
+        entry, score, method, hit = best
+        if entry < 0 or hit.kind != PLACE or method != "exact":
+            return False
+        inside = " ".join(words[hit.start : hit.end])
+        outside = " ".join(words[: hit.start] + ("_",) + words[hit.end :])
+        return mentions_dwelling(inside) and not mentions_dwelling(outside)
+
+    # -- output rows ---------------------------------------------------------------------------
+    def _entry_row(self, entry: int, score: float, method: str, hit: Hit) -> tuple:
+        if entry < 0:  # ambiguous name: the class is known, the place is not
+            first = self.entries[hit.entries[0]]
+            return (first.location_class, None, None, None, None, None, "ambiguous", score)
+        e = self.entries[entry]
+        if e.kind == LOCALITY:
+            return self._area_row("other", e.lsoa21cd, f"locality_{method}", score)
+        return (
+            e.location_class,
+            e.ref,
+            e.name,
+            e.lsoa21cd,
+            e.easting,
+            e.northing,
+            f"{e.kind}_{method}",
+            score,
+        )
+
+    def _private(self, postcode, street_lsoa) -> tuple:
+        lsoa = self._postcode_lsoa(postcode) or street_lsoa
+        return ("private_dwelling", None, None, lsoa, None, None, "private_dwelling", None)
+
+    def _area(self, location_class: str, postcode, method: str) -> tuple:
+        return self._area_row(location_class, self._postcode_lsoa(postcode), method, None)
+
+    def _area_row(self, location_class: str, lsoa, method: str, score) -> tuple:
+        """Only an area is known: its LSOA, and the LSOA's representative point."""
+        if lsoa and lsoa in self.lsoa_points.index:
+            point = self.lsoa_points.loc[lsoa]
+            return (
+                location_class,
+                None,
+                None,
+                lsoa,
+                point["easting"],
+                point["northing"],
+                method,
+                score,
+            )
+        return (location_class, None, None, None, None, None, method, score)
+
+    def _postcode_lsoa(self, postcode) -> str | None:
+        if postcode and postcode in self.postcodes.index:
+            return _na(self.postcodes.at[postcode, "lsoa21cd"])
+        return None
+
+
+def locate_records(
+    records: pd.DataFrame, geocoder: Geocoder, place_hints: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """The geocoding columns for restricted records, record by record.
+
+    Adds what only the record knows: the patient's own home takes the LSOA of residence, and a
+    place-of-injury code gives the class when the text names nothing (a hint, not a place).
+    """
+    located = geocoder.geocode(records["assault_location_description"])
+    own_home = located["own_home"].fillna(False).astype(bool) & located["lsoa21cd"].isna()
+    located.loc[own_home, "lsoa21cd"] = records.loc[own_home, "residence_lsoa21cd"]
+    if place_hints:
+        hint = records["place_of_injury"].map(place_hints)
+        use_hint = located["match_method"].isin(["no_match", "no_text", "no_information"]) & (
+            hint.notna()
+        )
+        located.loc[use_hint, "location_class"] = hint[use_hint]
+        located.loc[use_hint, "match_method"] = "place_of_injury_hint"
+    return located[OUTPUT_COLUMNS]
+
+
+def _outermost(hits: list[Hit]) -> list[Hit]:
+    """Drop names found inside a longer found name ('station' inside 'station road')."""
+    return [h for h in hits if not any(o.covers(h) for o in hits)]
+
+
+def _deletions(word: str) -> set[str]:
+    """The word and every form with one letter removed (symmetric-delete candidate search)."""
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _words(cleaned: str) -> tuple[str, ...]:
+    return tuple(w for w in str(cleaned).split() if w not in IGNORED_WORDS)
+
+
+def _without_postcodes(cleaned: str, postcode, outcode) -> str:
+    """Drop postcode fragments from cleaned text so they are not read as words of a name."""
+    text = f" {cleaned} "
+    for part in filter(
+        None,
+        [
+            *(postcode.lower().split() if postcode else []),
+            (postcode or "").lower().replace(" ", ""),
+            (outcode or "").lower(),
+        ],
+    ):
+        text = text.replace(f" {part} ", " ")
+    return text.strip()
+
+
+def _na(value):
+    return None if value is None or pd.isna(value) else value
