@@ -257,9 +257,10 @@ class Geocoder:
         return hits
 
     def _fuzzy_hits(self, words: tuple[str, ...], exact: list[Hit]) -> list[Hit]:
-        """Names with a typo: candidates share a word one deletion away from a text word that
-        is in no name (symmetric delete); a name is found when the optimal string alignment distance to
-        the same number of text words is within one edit per FUZZY_CHARS_PER_EDIT chars."""
+        """Names with a typo. Candidates share a word one deletion away from a text word that
+        is in no name (symmetric delete); a candidate is found when its optimal string
+        alignment distance to as many text words is within one edit per
+        FUZZY_CHARS_PER_EDIT characters."""
         strong = {i for h in exact if h.rank <= STREET_RANK for i in range(h.start, h.end)}
         candidates: set[tuple[str, ...]] = set()
         for position, word in enumerate(words):
