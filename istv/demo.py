@@ -92,17 +92,30 @@ def run_demo(root: Path, nights: int) -> int:
     return 0 if all(state == "success" for state, _ in states.values()) else 1
 
 
+def _placed(data_root: Path, night: str) -> str:
+    """How many of the night's records the geocoder gave a place or an area."""
+    import pyarrow.parquet as pq
+
+    partition = data_root / "restricted" / "attendances" / f"arrival_date={night}"
+    records = pq.read_table(partition, columns=["place_id", "lsoa21cd"]).to_pandas()
+    return str(int((records["place_id"].notna() | records["lsoa21cd"].notna()).sum()))
+
+
 def summary(ledger, states: dict[str, tuple[str, str]], data_root: Path) -> str:
     """A table of this demo's runs from the run ledger, then where everything landed."""
-    lines = ["", "night       DAG run   rows  accepted  quarantined  out of scope  restricted"]
+    lines = [
+        "",
+        "night       DAG run   rows  accepted  quarantined  out of scope  restricted  placed",
+    ]
     for night, (state, run_id) in states.items():
         stages = {e["stage"]: e for e in ledger.entries(night) if e["run_id"] == run_id}
         counts = stages.get("validate", {})
         stored = stages.get("depersonalise", {}).get("restricted_rows", "-")
+        placed = _placed(data_root, night) if "geocode" in stages else "-"
         lines.append(
             f"{night}  {state:8}  {counts.get('rows_in', '-'):>4}  "
             f"{counts.get('accepted', '-'):>8}  {counts.get('quarantined', '-'):>11}  "
-            f"{counts.get('out_of_scope', '-'):>12}  {stored:>10}"
+            f"{counts.get('out_of_scope', '-'):>12}  {stored:>10}  {placed:>6}"
         )
     lines += [
         "",

@@ -107,3 +107,19 @@ def test_too_many_bad_rows_stop_the_night_before_anything_is_written(nightly_dag
     assert "ISTV_QUARANTINE_MAX_SHARE" in entry["message"]
     reasons = pd.read_csv(data_root / "quarantine" / f"night={NIGHT}" / "reasons.csv")
     assert reasons.set_index("reason").loc["bad_sex", "rows"] >= broken.sum()
+
+
+def test_the_night_is_geocoded_and_no_private_dwelling_is_a_place(nightly_dag, data_root):
+    assert run_night(nightly_dag, NIGHT).state == "success"
+    partition = data_root / "restricted" / "attendances" / f"arrival_date={NIGHT}"
+    records = pq.read_table(partition).to_pandas()
+    assert records["match_method"].notna().all()
+    assert records["place_id"].notna().any()
+    private = records["location_class"] == "private_dwelling"
+    assert private.any()
+    assert (
+        records.loc[private, ["place_id", "place_name", "easting", "northing"]].isna().all().all()
+    )
+    placed = records["place_id"].notna()
+    assert records.loc[placed, ["easting", "northing", "lsoa21cd"]].notna().all().all()
+    assert _ledger_stage(NIGHT, "geocode")["restricted_rows"] == len(records)
