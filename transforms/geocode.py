@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 
 from transforms.dwellings import dwelling_cues, mentions_dwelling
 from transforms.gazetteer import Gazetteer
-from transforms.location_text import clean_location_text, find_postcodes
+from transforms.location_text import clean_location_text, find_postcodes, strip_postcodes
 
 OUTPUT_COLUMNS = [
     "location_class",
@@ -115,61 +115,65 @@ class Geocoder:
 
     # -- building the index -------------------------------------------------------------------
     def _add_entries(self, gaz: Gazetteer) -> None:
-        places = gaz.places
-        for row in places.itertuples(index=False):
-            names = [row.name, *row.aliases]
-            self._add(
+        """Every place, street and locality as an Entry; all their names cleaned in one call."""
+        owners: list[int] = []
+        names: list[str] = []
+
+        def add(entry: Entry, entry_names) -> None:
+            owners.extend([len(self.entries)] * len(entry_names))
+            names.extend(entry_names)
+            self.entries.append(entry)
+
+        for r in gaz.places.itertuples(index=False):
+            add(
                 Entry(
                     PLACE,
-                    row.place_id,
-                    row.name,
-                    row.location_class,
-                    row.outcode,
+                    r.place_id,
+                    r.name,
+                    r.location_class,
+                    _na(r.outcode),
                     None,
-                    row.lsoa21cd,
-                    row.easting,
-                    row.northing,
+                    r.lsoa21cd,
+                    r.easting,
+                    r.northing,
                 ),
-                names,
+                [r.name, *r.aliases],
             )
-        for row in gaz.streets.itertuples(index=False):
-            self._add(
+        for r in gaz.streets.itertuples(index=False):
+            add(
                 Entry(
                     STREET,
-                    row.street_id,
-                    row.name,
+                    r.street_id,
+                    r.name,
                     "street",
-                    row.outcode,
-                    row.locality,
-                    row.lsoa21cd,
-                    row.easting,
-                    row.northing,
+                    _na(r.outcode),
+                    r.locality,
+                    r.lsoa21cd,
+                    r.easting,
+                    r.northing,
                 ),
-                [row.name],
+                [r.name],
             )
-        for row in gaz.localities.itertuples(index=False):
-            self._add(
+        for r in gaz.localities.itertuples(index=False):
+            add(
                 Entry(
                     LOCALITY,
-                    row.locality_id,
-                    row.name,
+                    r.locality_id,
+                    r.name,
                     "other",
-                    row.outcode,
-                    row.name,
-                    _na(row.lsoa21cd),
-                    row.easting,
-                    row.northing,
+                    _na(r.outcode),
+                    r.name,
+                    _na(r.lsoa21cd),
+                    r.easting,
+                    r.northing,
                 ),
-                [row.name],
+                [r.name],
             )
-
-    def _add(self, entry: Entry, names: list[str]) -> None:
-        index = len(self.entries)
-        self.entries.append(entry)
-        for cleaned in clean_location_text(pd.Series(names, dtype="string")):
-            words = _words(cleaned)
-            if words and index not in self.variants[words]:
-                self.variants[words].append(index)
+        cleaned = clean_location_text(pd.Series(names, dtype="string")).fillna("")
+        for owner, text in zip(owners, cleaned, strict=True):
+            words = _words(text)
+            if words and owner not in self.variants[words]:
+                self.variants[words].append(owner)
 
     # -- reading texts ------------------------------------------------------------------------
     def geocode(self, texts: pd.Series) -> pd.DataFrame:
@@ -178,12 +182,13 @@ class Geocoder:
         cleaned = clean_location_text(distinct)
         found = find_postcodes(distinct, self.known_postcodes, self.known_outcodes)
         cues = dwelling_cues(cleaned)
+        named = strip_postcodes(cleaned, self.known_outcodes)  # postcodes are not name words
         readings: dict[tuple, tuple] = {}  # texts that clean to the same words are read once
         rows = []
         keys = zip(
-            cleaned.fillna(""),
-            found["postcode"].map(_na),
-            found["outcode"].map(_na),
+            named.fillna(""),
+            found["postcode"].astype(object).where(found["postcode"].notna(), None),
+            found["outcode"].astype(object).where(found["outcode"].notna(), None),
             cues["cue"],
             cues["house_number"],
             strict=True,
@@ -205,10 +210,9 @@ class Geocoder:
         by_text.loc[missing, "own_home"] = False
         return by_text
 
-    def read(self, cleaned: str, postcode, outcode, cue: bool, house_number: bool) -> tuple:
-        """One cleaned text -> a row of OUTPUT_COLUMNS (see the module docstring)."""
-        postcode, outcode = _na(postcode), _na(outcode)
-        words = _words(_without_postcodes(cleaned, postcode, outcode))
+    def read(self, named: str, postcode, outcode, cue: bool, house_number: bool) -> tuple:
+        """One cleaned text without its postcodes -> a row of OUTPUT_COLUMNS (module docstring)."""
+        words = _words(named)
         if not words or UNKNOWN_TEXTS.match(" ".join(words)):
             return self._area("unknown", postcode, "no_information")
         hits = self._exact_hits(words)
@@ -398,21 +402,6 @@ def _deletions(word: str) -> set[str]:
 
 def _words(cleaned: str) -> tuple[str, ...]:
     return tuple(w for w in str(cleaned).split() if w not in IGNORED_WORDS)
-
-
-def _without_postcodes(cleaned: str, postcode, outcode) -> str:
-    """Drop postcode fragments from cleaned text so they are not read as words of a name."""
-    text = f" {cleaned} "
-    for part in filter(
-        None,
-        [
-            *(postcode.lower().split() if postcode else []),
-            (postcode or "").lower().replace(" ", ""),
-            (outcode or "").lower(),
-        ],
-    ):
-        text = text.replace(f" {part} ", " ")
-    return text.strip()
 
 
 def _na(value):

@@ -21,6 +21,7 @@ from istv.synth.gazetteer import build_gazetteer
 from istv.synth.locations import text_pool, typo
 from transforms.gazetteer import load_gazetteer
 from transforms.geocode import Geocoder
+from transforms.location_text import clean_location_text
 
 NOISE = ["", " pm", " am", " 2am", " approx", " - punched", " (alleged)", " x2", " nightime"]
 
@@ -43,6 +44,10 @@ def main() -> None:
         geocoder = Geocoder(load_gazetteer(Path(scratch) / "reference"))
         print(f"gazetteer load + index: {time.perf_counter() - start:.2f} s")
     texts = distinct_texts(args.strings)
+    cleaned = clean_location_text(texts).nunique()
+    print(
+        f"{len(texts):,} distinct raw strings, {cleaned:,} distinct after cleaning (the cache key)"
+    )
     start = time.perf_counter()
     located = geocoder.geocode(texts)
     seconds = time.perf_counter() - start
