@@ -106,6 +106,7 @@ def geocode(
     import pandas as pd
 
     from transforms.dwellings import dwelling_cues
+    from transforms.geocode import OUTPUT_COLUMNS
     from transforms.location_text import clean_location_text, find_postcodes
 
     geocoder, _ = _geocoder(data_root)
@@ -119,14 +120,5 @@ def geocode(
     typer.echo(
         f"dwelling:  cue={bool(cues['cue'].iloc[0])} own_home={bool(cues['own_home'].iloc[0])}"
     )
-    for column in (
-        "location_class",
-        "place_id",
-        "place_name",
-        "lsoa21cd",
-        "easting",
-        "northing",
-        "match_method",
-        "match_score",
-    ):
+    for column in OUTPUT_COLUMNS:
         typer.echo(f"{column + ':':<16}{result[column]}")

@@ -30,7 +30,7 @@ MESSY = (
             HEADER,
             # row 2: accepted
             "RNB01,ATT-SECRET-1,9990000018,Zebedee Plantedname,1987-03-14,1,NB1 4QT,"
-            "2025-11-08 22:10,2025-11-08 21:45,52684005,1000001,Black Lion pub,Y,S01.8;X99",
+            "2025-11-08 22:10,2025-11-08 21:45,52684005,1000001,Copper Kettle pub,Y,S01.8;X99",
             # row 3: bad_sex
             "RNB01,ATT-SECRET-2,9990000026,Zebedee Plantedname,1987-03-14,M,NB1 4QT,"
             "2025-11-08 22:20,,52684005,,,Y,Y04",

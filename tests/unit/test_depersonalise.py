@@ -12,6 +12,7 @@ from anonymiser.depersonalise import depersonalise
 from anonymiser.generalise import load_postcode_lookup
 from anonymiser.keys import PseudonymKey
 from schemas import restricted_schema
+from tests.rows import VALID_ASSAULT
 from transforms.ingest import ROW_COLUMN, Extract
 from transforms.mapping import Mapping
 from transforms.rules import Window
@@ -22,21 +23,10 @@ OTHER_KEY = PseudonymKey(b"another-synthetic-key-0123456789abcdef")
 WINDOW = Window(latest=pd.Timestamp("2027-01-01", tz="Europe/London"))
 LOOKUP = pd.DataFrame({"pcds": ["NB1 4QT", "NB2 7XY"], "lsoa21cd": ["E01000001", "E01000002"]})
 BASE = {
+    **VALID_ASSAULT,
     "site_code": "rnb01",
     "attendance_id": "ATT-QX-1",
-    "nhs_number": "9990000018",
-    "patient_name": "Ann Example",
-    "date_of_birth": "1990-05-17",
-    "sex": "2",
     "home_postcode": "nb1 4qt",
-    "arrival_datetime": "2026-10-24 22:00",
-    "injury_datetime": "2026-10-24 21:30",
-    "injury_intent": "52684005",
-    "injury_mechanism": "1000001",
-    "place_of_injury": "1000101",
-    "assault_location_description": "Black Lion pub on Commercial Road",
-    "alcohol_involved": "Y",
-    "diagnosis_codes": "S01.8;X99",
 }
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from tests.rows import VALID_ASSAULT
 from transforms.ingest import ROW_COLUMN, Extract, read_csv
 from transforms.mapping import Mapping
 from transforms.rules import REASONS, Window
@@ -16,23 +17,7 @@ WINDOW = Window(
     earliest=pd.Timestamp("2026-10-24 00:00", tz=TZ),
     latest=pd.Timestamp("2026-10-25 00:00", tz=TZ),
 )
-BASE = {
-    "site_code": "RNB01",
-    "attendance_id": "A0001",
-    "nhs_number": "9990000018",
-    "patient_name": "Ann Example",
-    "date_of_birth": "1990-05-17",
-    "sex": "2",
-    "home_postcode": "NB1 4QT",
-    "arrival_datetime": "2026-10-24 22:00",
-    "injury_datetime": "2026-10-24 21:30",
-    "injury_intent": "52684005",
-    "injury_mechanism": "1000001",
-    "place_of_injury": "1000101",
-    "assault_location_description": "Black Lion pub on Commercial Road",
-    "alcohol_involved": "Y",
-    "diagnosis_codes": "S01.8;X99",
-}
+BASE = dict(VALID_ASSAULT)
 
 # column overrides -> the one reason code they must raise
 BROKEN = {
