@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-RESTRICTED = Asset(name="istv_restricted_attendances", uri="file:///istv/restricted/attendances")
+from istv.assets import RESTRICTED
 
 
 def _night(context) -> dt.date:

@@ -122,3 +122,44 @@ def geocode(
     )
     for column in OUTPUT_COLUMNS:
         typer.echo(f"{column + ':':<16}{result[column]}")
+
+
+@app.command()
+def publish(
+    period: Annotated[str, typer.Option(help="Period: 2026-W43, 2026-10 or 2026-Q4.")],
+    partner: Annotated[str | None, typer.Option(help="One partner id (default: all).")] = None,
+) -> None:
+    """Publish partner products for a fixed period (partners of that cadence)."""
+    import datetime as dt
+
+    from exports.publish import publish as publish_bundle
+    from exports.schedule import due
+    from istv.partners import load_partners
+    from istv.settings import Settings
+
+    settings = Settings.from_env()
+    run_id = f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    for chosen, chosen_period in due(load_partners(), dt.date.today(), period, partner):
+        result = publish_bundle(settings, chosen, chosen_period, run_id)
+        typer.echo(
+            f"{result.partner} {result.period}: {result.status} {result.version} in {result.folder}"
+        )
+
+
+@app.command("audit-outputs")
+def audit_outputs(
+    folder: Annotated[Path, typer.Argument(help="A published folder, or a tree of them.")],
+) -> None:
+    """Independent audit of published files against the disclosure policy.
+
+    Exits 1 and lists every offending cell when anything breaks the policy.
+    """
+    from exports.audit import audit_tree
+
+    offences = audit_tree(folder)
+    for offence in offences:
+        typer.echo(str(offence))
+    if offences:
+        typer.echo(f"{len(offences)} problems: these files must not be shared.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{folder}: every published cell passes the disclosure policy")

@@ -103,6 +103,13 @@ def restricted_schema(geocoded: bool = True):
     )
 
 
+@cache
+def load_products() -> dict[str, dict]:
+    """schemas/products.yaml: product -> description, keys, counts and derived columns."""
+    raw = yaml.safe_load((SCHEMAS_DIR / "products.yaml").read_text(encoding="utf-8"))
+    return raw["products"]
+
+
 def codes(name: str, **where: str) -> list[str]:
     """The codes of a code list, optionally only rows whose columns equal the given values."""
     return [

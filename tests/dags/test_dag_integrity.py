@@ -41,3 +41,14 @@ def test_dag_files_parse_without_heavy_imports():
             [sys.executable, "-c", code, str(dag_file)], check=True, capture_output=True, text=True
         ).stdout.strip()
         assert loaded == "", f"{dag_file.name} imports {loaded} at parse time"
+
+
+def test_partner_dag_maps_publications_and_consumes_the_restricted_asset(airflow_home):
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS_DIR)).get_dag("istv_partner_extracts")
+    tasks = {task.task_id: task for task in dag.tasks}
+    assert set(tasks) == {"due_publications", "publish"}
+    assert tasks["due_publications"].downstream_task_ids == {"publish"}
+    assert type(tasks["publish"]).__name__ == "MappedOperator"
+    assert "istv_restricted_attendances" in str(dag.timetable.asset_condition)

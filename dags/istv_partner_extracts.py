@@ -1,0 +1,69 @@
+"""istv_partner_extracts: each partner's products for its latest complete period.
+
+Runs whenever istv_nightly updates the restricted records, works out which partner periods are
+due (weekly, monthly or quarterly cadences), and publishes each partner in its own mapped task:
+build, disclosure control, write, independent audit, immutable version. Pass {"period":
+"2026-10", "partner": "nembridge-csp"} to publish one by hand. XCom carries ids and paths.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from istv.assets import RESTRICTED
+
+
+@dag(
+    dag_id="istv_partner_extracts",
+    schedule=[RESTRICTED],
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    params={
+        "period": Param(
+            None,
+            type=["null", "string"],
+            description="Period to publish: 2026-W43, 2026-10 or 2026-Q4",
+        ),
+        "partner": Param(None, type=["null", "string"], description="One partner id"),
+    },
+    tags=["istv"],
+)
+def istv_partner_extracts():
+    @task
+    def due_publications(**context) -> list[dict]:
+        """Partner periods to publish now (the latest complete period of each cadence)."""
+        from zoneinfo import ZoneInfo
+
+        from istv.partners import load_partners
+
+        from exports.schedule import due
+
+        moment = context.get("logical_date") or context["dag_run"].run_after
+        today = moment.astimezone(ZoneInfo("Europe/London")).date()
+        params = context["params"]
+        pairs = due(load_partners(), today, params.get("period"), params.get("partner"))
+        return [
+            {"partner": p.id, "period": period.label} for p, period in pairs if period.end <= today
+        ]
+
+    @task
+    def publish(item: dict, **context) -> dict:
+        """Build, disclose, write and audit one partner's bundle for one period."""
+        from istv.partners import load_partners
+
+        from exports.publish import publish as publish_bundle
+        from istv.periods import parse_period
+        from istv.settings import Settings
+
+        partner = next(p for p in load_partners() if p.id == item["partner"])
+        result = publish_bundle(
+            Settings.from_env(), partner, parse_period(item["period"]), context["run_id"]
+        )
+        return result.as_dict()
+
+    publish.expand(item=due_publications())
+
+
+istv_partner_extracts()

@@ -1,0 +1,274 @@
+"""Publish one partner's products for one fixed period: build, disclose, write, audit, version.
+
+1. The period must be complete: every night ingested (istv/completeness.py), else it waits.
+2. True counts from restricted/ records for the partner's area (exports/products.py), for the
+   period (by arrival date), the previous period and the last 12 periods of its cadence.
+3. Disclosure control (anonymiser/disclosure.py), product by product under the policy file.
+4. Files written to a staging folder, then the independent audit (exports/audit.py) re-reads
+   every file and blocks the publication on any offending cell: it fails closed.
+5. Versions are immutable: published/<partner>/<period>/v1, v2, ... A re-run whose files are
+   identical to the latest version publishes nothing; changed data (late or corrected records)
+   becomes a new version beside the old, with the reason in its manifest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+from anonymiser.disclosure import Policy, disclose_change, disclose_counts, load_policy
+from istv.completeness import require_complete
+from istv.partners import Partner, area_lsoas
+
+from exports.audit import audit_folder
+from exports.products import build_products
+from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
+from istv import __version__
+from istv.periods import Period
+from istv.settings import Settings
+from istv.zones import Zones, write_atomic
+from schemas import load_products
+
+MANIFEST = "manifest.json"
+POINT_PRODUCTS = ("hotspots", "istv_records")  # products that also go out as GeoJSON points
+
+
+class PublicationBlocked(Exception):
+    """The audit found cells that break the disclosure policy: nothing was published."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    partner: str
+    period: str
+    version: str
+    folder: Path
+    status: str  # "published" or "unchanged"
+
+    def as_dict(self) -> dict:
+        return {
+            "partner": self.partner,
+            "period": self.period,
+            "version": self.version,
+            "folder": str(self.folder),
+            "status": self.status,
+        }
+
+
+def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -> Publication:
+    """Publish `partner`'s products for `period` (or find them already published)."""
+    require_complete(settings.ledger_url, period)
+    zones = Zones(settings.data_root)
+    products = [p for p in partner.products if p != "prescribed_return" or period.kind == "quarter"]
+    trend_periods = period.last(12)
+    tables = build_products(
+        records=read_restricted(zones, period.nights()),
+        area_lsoas=area_lsoas(partner, _lsoas(settings)),
+        period=period,
+        previous=read_restricted(zones, period.previous().nights()),
+        trend_records=read_restricted(zones, [n for p in trend_periods for n in p.nights()]),
+        trend_periods=trend_periods,
+        products=products,
+    )
+    policy = load_policy()
+    disclosed = disclose_products(tables, policy)
+
+    home = zones.published / partner.id / period.label
+    home.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
+    try:
+        files = write_bundle(disclosed, partner, period, policy, staging)
+        latest = _latest_version(home)
+        if latest is not None and _same_files(latest, files):
+            return Publication(partner.id, period.label, latest.name, latest, "unchanged")
+        version = f"v{int(latest.name[1:]) + 1}" if latest is not None else "v1"
+        reason = (
+            "first publication"
+            if latest is None
+            else f"data changed since {latest.name} (late or corrected records)"
+        )
+        _write_manifest(staging, files, partner, period, policy, version, reason, run_id)
+        offences = audit_folder(staging, policy)
+        if offences:
+            raise PublicationBlocked(
+                f"{partner.id} {period.label}: the audit found {len(offences)} cells that break "
+                "the disclosure policy; nothing was published:\n"
+                + "\n".join(str(o) for o in offences[:20])
+            )
+        target = home / version
+        os.replace(staging, target)
+        return Publication(partner.id, period.label, version, target, "published")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def disclose_products(tables: dict[str, pd.DataFrame], policy: Policy) -> dict[str, pd.DataFrame]:
+    """Apply the policy to every count column; hotspots keep only places with a shown count."""
+    out = {}
+    for product, frame in tables.items():
+        rule = policy.rule_for(product)
+        frame = frame.copy()
+        for column in load_products()[product]["counts"]:
+            frame[column] = disclose_counts(frame[column], rule)
+        if product == "hotspots":
+            frame = frame[frame["assaults"] != rule.suppressed_symbol].copy()
+            frame["change"] = disclose_change(frame["assaults"], frame["previous_assaults"], rule)
+            frame["rank"] = range(1, len(frame) + 1)
+        out[product] = frame.reset_index(drop=True)
+    return out
+
+
+def write_bundle(
+    tables: dict[str, pd.DataFrame], partner: Partner, period: Period, policy: Policy, folder: Path
+) -> list[dict]:
+    """The partner's formats for every product; returns the manifest's file entries."""
+    files: list[dict] = []
+    for product, frame in tables.items():
+        if "csv" in partner.formats:
+            files.append(
+                _entry(
+                    folder,
+                    f"{product}.csv",
+                    "csv",
+                    lambda p, f=frame: write_csv(f, p),
+                    product=product,
+                )
+            )
+        if "parquet" in partner.formats:
+            files.append(
+                _entry(
+                    folder,
+                    f"{product}.parquet",
+                    "parquet",
+                    lambda p, f=frame: write_parquet(f, p),
+                    product=product,
+                )
+            )
+        if "geojson" in partner.formats and product in POINT_PRODUCTS:
+            files.append(
+                _entry(
+                    folder,
+                    f"{product}.geojson",
+                    "geojson",
+                    lambda p, f=frame: write_geojson(f, p),
+                    product=product,
+                )
+            )
+    if "xlsx" in partner.formats:
+        about = _about(partner, period, policy)
+        files.append(
+            _entry(
+                folder,
+                f"{partner.id}_{period.label}.xlsx",
+                "xlsx",
+                lambda p: write_xlsx(tables, about, p),
+                products=list(tables),
+            )
+        )
+    return files
+
+
+def read_restricted(zones: Zones, nights: list[dt.date]) -> pd.DataFrame:
+    """The restricted records of the given nights (partitions that exist)."""
+    paths = [zones.restricted_partition(n.isoformat()) / "part-0.parquet" for n in nights]
+    frames = [pq.read_table(p).to_pandas() for p in paths if p.exists()]
+    if not frames:
+        from schemas import restricted_schema
+
+        return restricted_schema().empty_table().to_pandas()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _lsoas(settings: Settings) -> pd.DataFrame:
+    from transforms.gazetteer import load_gazetteer
+
+    return load_gazetteer(settings.reference_dir).lsoas
+
+
+def _entry(folder: Path, name: str, fmt: str, write, **extra) -> dict:
+    """Write one file atomically; its manifest entry (rows as the writer counted them)."""
+    rows = {}
+
+    def run(path: Path) -> None:
+        rows["rows"] = write(path)
+
+    path = write_atomic(folder / name, run)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"path": name, "format": fmt, "rows": rows["rows"], "sha256": digest, **extra}
+
+
+def _about(partner: Partner, period: Period, policy: Policy) -> list[tuple[str, str]]:
+    rule = policy.default
+    rows = [
+        ("Partner", partner.name),
+        (
+            "Period",
+            f"{period.label} ({period.start} to {period.end - dt.timedelta(days=1)}, "
+            "by arrival date at the Emergency Department)",
+        ),
+        (
+            "Disclosure policy",
+            f"version {policy.version}: counts 1-{rule.suppress_up_to} shown "
+            f"as '{rule.suppressed_symbol}', others rounded to the nearest "
+            f"{rule.rounding_base}; zero shown as 0",
+        ),
+        ("Totals", "computed from true values and then rounded, so rows may not add up to them"),
+        ("Private dwellings", "counted in area totals only; never shown as a place or a point"),
+        ("Software", f"istv-pipeline {__version__}"),
+    ]
+    rows += [(f"Table: {name}", spec["description"]) for name, spec in load_products().items()]
+    return rows
+
+
+def _latest_version(home: Path) -> Path | None:
+    versions = [p for p in home.glob("v*") if p.is_dir() and p.name[1:].isdigit()]
+    return max(versions, key=lambda p: int(p.name[1:]), default=None)
+
+
+def _same_files(version: Path, files: list[dict]) -> bool:
+    manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    digests = {(f["path"], f["sha256"]) for f in manifest["files"]}
+    return digests == {(f["path"], f["sha256"]) for f in files}
+
+
+def _write_manifest(
+    folder: Path,
+    files: list[dict],
+    partner: Partner,
+    period: Period,
+    policy: Policy,
+    version: str,
+    reason: str,
+    run_id: str,
+) -> None:
+    manifest = {
+        "partner": {"id": partner.id, "name": partner.name},
+        "period": {
+            "label": period.label,
+            "kind": period.kind,
+            "start": str(period.start),
+            "end_exclusive": str(period.end),
+        },
+        "version": version,
+        "reason": reason,
+        "policy": dataclasses.asdict(policy),
+        "software": {"name": "istv-pipeline", "version": __version__},
+        "run_id": run_id,
+        "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "files": files,
+    }
+    write_atomic(
+        folder / MANIFEST,
+        lambda p: p.write_text(
+            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        ),
+    )

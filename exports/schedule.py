@@ -1,0 +1,35 @@
+"""Which publications are due: for each partner, the latest complete period of its cadence.
+
+The partner DAG runs whenever the restricted records change (every night); a weekly partner's
+week becomes due after its Sunday night, a monthly one after the month's last night. A period
+already published is published again only if its data changed (exports/publish.py decides).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from istv.partners import CADENCE_KIND, Partner
+
+from istv.periods import Period, latest_complete, parse_period
+
+
+def due(
+    partners: list[Partner],
+    today: dt.date,
+    period_label: str | None = None,
+    partner_id: str | None = None,
+) -> list[tuple[Partner, Period]]:
+    """(partner, period) pairs to publish; a requested period goes to partners of its kind."""
+    chosen = [p for p in partners if partner_id in (None, p.id)]
+    if partner_id and not chosen:
+        raise ValueError(f"no partner with id {partner_id!r}; see the partners file")
+    if period_label:
+        period = parse_period(period_label)
+        pairs = [(p, period) for p in chosen if CADENCE_KIND[p.cadence] == period.kind]
+        if partner_id and not pairs:
+            raise ValueError(
+                f"partner {partner_id!r} publishes {chosen[0].cadence}, not by {period.kind}"
+            )
+        return pairs
+    return [(p, latest_complete(CADENCE_KIND[p.cadence], today)) for p in chosen]

@@ -1,0 +1,165 @@
+"""A month of synthetic nights published for both demo partners through the partner DAG."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from exports.audit import audit_tree
+from exports.publish import publish
+from istv import nightly
+from istv.completeness import IncompletePeriod
+from istv.partners import area_lsoas, load_partners
+from istv.periods import parse_period
+from istv.settings import Settings
+from istv.synth import generate
+from tests.e2e.helpers import file_digests, task_states
+
+MONTH = parse_period("2026-10")
+WEEK = parse_period("2026-W43")
+
+
+@pytest.fixture(scope="module")
+def month_root(tmp_path_factory) -> Path:
+    """October 2026 ingested night by night (the nightly stages, as the DAG runs them)."""
+    root = tmp_path_factory.mktemp("month")
+    generate(root, MONTH.start, len(MONTH.nights()), rows_per_night=900, seed=31)
+    settings = Settings.from_env({"ISTV_DATA_ROOT": str(root), "ISTV_DEMO": "1"})
+    for night in MONTH.nights():
+        run = f"fixture__{night}"
+        landed = nightly.extract(settings, night, run)
+        checked = nightly.validate_night(settings, night, landed["landing_path"], run)
+        stored = nightly.depersonalise_night(settings, night, checked["validated_path"], run)
+        nightly.geocode_night(settings, night, stored["restricted_path"], run)
+    return root
+
+
+@pytest.fixture
+def data_root(month_root, tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "data"
+    shutil.copytree(month_root, root)
+    monkeypatch.setenv("ISTV_DATA_ROOT", str(root))
+    monkeypatch.setenv("ISTV_DEMO", "1")
+    return root
+
+
+@pytest.fixture(scope="module")
+def partner_dag(airflow_home):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from istv.demo import DAGS_DIR
+
+    bag = DagBag(dag_folder=str(DAGS_DIR))
+    assert not bag.import_errors, bag.import_errors
+    return bag.get_dag("istv_partner_extracts")
+
+
+def _run(dag, period: str):
+    run = dag.test(logical_date=pd.Timestamp("2026-11-03 02:00", tz="Europe/London"),
+                   run_conf={"period": period})
+    assert run.state == "success", task_states(run)
+    return run
+
+
+def _bundle(root: Path, partner: str, period: str, version: str = "v1") -> Path:
+    return root / "published" / partner / period / version
+
+
+def test_both_partners_publish_through_the_dag_and_pass_the_audit(partner_dag, data_root):
+    _run(partner_dag, MONTH.label)
+    _run(partner_dag, WEEK.label)
+    csp = _bundle(data_root, "nembridge-csp", MONTH.label)
+    police = _bundle(data_root, "nb-police-tasking", WEEK.label)
+    for bundle in (csp, police):
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        assert manifest["version"] == "v1" and manifest["files"]
+        assert manifest["policy"]["version"]
+    assert (csp / "istv_records.csv").exists() and not (police / "istv_records.csv").exists()
+    assert (csp / f"nembridge-csp_{MONTH.label}.xlsx").exists()
+    assert audit_tree(data_root / "published") == []
+    hotspots = pd.read_csv(csp / "hotspots.csv", dtype=str, keep_default_na=False)
+    assert len(hotspots) > 0 and (hotspots["assaults"] != "*").all()
+
+
+def test_a_partner_bundle_holds_nothing_outside_its_area(data_root):
+    settings = Settings.from_env()
+    partner = next(p for p in load_partners() if p.id == "nembridge-csp")
+    publish(settings, partner, MONTH, "test")
+    from transforms.gazetteer import load_gazetteer
+
+    area = area_lsoas(partner, load_gazetteer(settings.reference_dir).lsoas)
+    bundle = _bundle(data_root, partner.id, MONTH.label)
+    for name in ("istv_records.csv", "hotspots.csv"):
+        table = pd.read_csv(bundle / name, dtype=str, keep_default_na=False)
+        assert set(table["lsoa21cd"]) - {""} <= area, name
+    records = pd.read_csv(bundle / "istv_records.csv", dtype=str, keep_default_na=False)
+    restricted = pd.concat(pq.read_table(p).to_pandas() for p in
+                           (data_root / "restricted" / "attendances").glob("*/part-0.parquet"))
+    in_area = restricted["lsoa21cd"].isin(area)
+    assert len(records) == int(in_area.sum()) < len(restricted)
+
+
+def test_a_private_dwelling_is_never_a_place_or_a_point(data_root):
+    settings = Settings.from_env()
+    for partner in load_partners():
+        period = MONTH if partner.cadence == "monthly" else WEEK
+        publish(settings, partner, period, "test")
+    for path in (data_root / "published").rglob("*.csv"):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "location_class" in table and "place_name" in table:
+            private = table[table["location_class"] == "private_dwelling"]
+            assert (private[["place_name", "easting", "northing"]] == "").all().all(), path
+    for path in (data_root / "published").rglob("*.geojson"):
+        features = json.loads(path.read_text())["features"]
+        assert all(f["properties"]["location_class"] != "private_dwelling" for f in features)
+
+
+def test_republishing_is_byte_identical_and_changed_data_is_a_new_version(data_root):
+    settings = Settings.from_env()
+    partner = next(p for p in load_partners() if p.id == "nembridge-csp")
+    first = publish(settings, partner, MONTH, "run-1")
+    before = file_digests(first.folder)
+    again = publish(settings, partner, MONTH, "run-2")
+    assert (again.status, again.version) == ("unchanged", "v1")
+    assert file_digests(first.folder) == before
+
+    partition = next((data_root / "restricted" / "attendances").glob("*/part-0.parquet"))
+    late = pq.read_table(partition).to_pandas()
+    pq.write_table(pq.read_table(partition).slice(0, max(len(late) - 3, 0)), partition)
+    changed = publish(settings, partner, MONTH, "run-3")
+    assert (changed.status, changed.version) == ("published", "v2")
+    assert file_digests(first.folder) == before  # v1 is never overwritten
+    manifest = json.loads((changed.folder / "manifest.json").read_text())
+    assert "changed since v1" in manifest["reason"]
+
+
+def test_a_period_with_missing_nights_waits_and_names_them(data_root):
+    settings = Settings.from_env()
+    partner = next(p for p in load_partners() if p.id == "nembridge-csp")
+    with pytest.raises(IncompletePeriod, match="2026-11-01"):
+        publish(settings, partner, parse_period("2026-11"), "test")
+    assert not (data_root / "published" / partner.id / "2026-11").exists() or not any(
+        (data_root / "published" / partner.id / "2026-11").glob("v*"))
+
+
+def test_audit_outputs_cli_fails_on_a_tampered_cell(data_root):
+    from typer.testing import CliRunner
+
+    from istv.cli import app
+
+    settings = Settings.from_env()
+    partner = next(p for p in load_partners() if p.id == "nembridge-csp")
+    bundle = publish(settings, partner, MONTH, "test").folder
+    ok = CliRunner().invoke(app, ["audit-outputs", str(data_root / "published")])
+    assert ok.exit_code == 0, ok.output
+    methods = pd.read_csv(bundle / "methods.csv", dtype=str, keep_default_na=False)
+    methods.loc[0, "assaults"] = "3"  # a small count that should have been suppressed
+    methods.to_csv(bundle / "methods.csv", index=False, lineterminator="\n")
+    bad = CliRunner().invoke(app, ["audit-outputs", str(data_root / "published")])
+    assert bad.exit_code == 1
+    assert "methods.csv" in bad.output
