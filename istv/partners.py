@@ -35,7 +35,8 @@ SUPPORTED_VERSIONS = (1,)
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # Names Windows will not create as folders, whatever the extension.
 RESERVED_IDS = frozenset(
-    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)}
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
     | {f"lpt{i}" for i in range(1, 10)}
 )
 LAD_PATTERN = re.compile(r"^[ENSW]\d{8}$")
