@@ -96,7 +96,8 @@ def build_products(
 
     records        restricted records of the period, any area (filtered here to area and period)
     area_lsoas     LSOA 2021 codes of the partner's area
-    previous       records of the previous period, for hotspots' previous_assaults (None: zeros)
+    previous       records of the previous period, for hotspots' previous_assaults (None: zeros;
+                   records outside period.previous() are ignored)
     trend_records  records covering `trend_periods` (needed when `trend` is asked for)
     trend_periods  the periods of the trend table, oldest first (usually period.last(12))
     products       product names from products.yaml; `prescribed_return` is built only for
@@ -120,7 +121,7 @@ def build_products(
         if name == "istv_records":
             table = istv_records(here)
         elif name == "hotspots":
-            before = _records(previous)
+            before = _in_previous(_records(previous), period)
             table = hotspots(here, before[before["lsoa21cd"].isin(area)])
         elif name == "time_of_day":
             table = time_of_day(here)
@@ -325,6 +326,15 @@ def _records(frame: pd.DataFrame | None) -> pd.DataFrame:
 def _in_period(records: pd.DataFrame, period: Period) -> pd.DataFrame:
     dates = _dates(records["arrival_date"]).to_numpy()
     inside = (dates >= np.datetime64(period.start)) & (dates < np.datetime64(period.end))
+    return records[inside]
+
+
+def _in_previous(records: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Records of the period before `period` (same kind); all records before it without one."""
+    dates = _dates(records["arrival_date"]).to_numpy()
+    inside = dates < np.datetime64(period.start)
+    if hasattr(period, "previous"):
+        inside &= dates >= np.datetime64(period.previous().start)
     return records[inside]
 
 

@@ -251,7 +251,6 @@ def test_a_record_in_another_area_never_appears():
         build(inside + [outsider, no_lsoa], period=Q4),
         build(inside + [outsider, no_lsoa], period=Q4, previous=[outsider, no_lsoa]),
     ):
-        assert tables == tables  # the same dict of frames each time
         reference = build(inside, period=Q4)
         for name, table in tables.items():
             pd.testing.assert_frame_equal(table, reference[name], obj=name)
@@ -399,6 +398,17 @@ def test_hotspots_ranked_with_previous_period_and_no_threshold():
     ]
 
 
+def test_previous_assaults_only_from_the_previous_period():
+    rows = [record()]
+    previous = [
+        record(arrival_datetime="2026-09-30 23:00"),  # September: counts
+        record(arrival_datetime="2026-08-31 23:00"),  # August: too early
+        record(),  # October itself: not the previous period
+    ]
+    table = build(rows, previous=previous, products=["hotspots"])["hotspots"]
+    assert table["previous_assaults"].tolist() == [1]
+
+
 def test_peak_weekday_and_hour_band_including_one_wrapping_midnight():
     def at(date, hour, place="V001"):
         return record(assault_date=date, assault_hour=hour, place_id=place)
@@ -440,7 +450,7 @@ def test_no_records_give_empty_or_zero_tables():
 
 
 def synthetic(n: int, seed: int = 7) -> pd.DataFrame:
-    """n restricted-like records spread over Q4 2026 and three areas' worth of LSOAs."""
+    """n restricted-like records spread over Q3 and Q4 2026 and three areas' worth of LSOAs."""
     rng = np.random.default_rng(seed)
     lsoas = np.array([*sorted(AREA), OTHER, "E01000003", None], dtype=object)
     places = np.array([f"V{i:03d}" for i in range(60)], dtype=object)
@@ -448,8 +458,8 @@ def synthetic(n: int, seed: int = 7) -> pd.DataFrame:
     location = classes[rng.integers(0, len(classes), n)]
     place = places[rng.integers(0, len(places), n)]
     no_place = np.isin(location, ["private_dwelling", "unknown"]) | (rng.random(n) < 0.2)
-    arrival = pd.Timestamp("2026-10-01", tz="Europe/London") + pd.to_timedelta(
-        rng.integers(0, 92 * 24 * 60, n), unit="min"
+    arrival = pd.Timestamp("2026-07-01", tz="Europe/London") + pd.to_timedelta(
+        rng.integers(0, 184 * 24 * 60, n), unit="min"
     )
     assault = (arrival - pd.to_timedelta(rng.integers(0, 180, n), unit="min")).tz_localize(None)
     bands = np.array(["0-15", "16-17", "18-24", "25-34", "65+", "unknown"], dtype=object)
@@ -489,6 +499,8 @@ def test_shuffled_input_gives_identical_tables():
     assert one["methods"]["assaults"].iloc[-1] == one["methods"]["assaults"].iloc[:-1].sum()
     assert one["trend"]["assaults"].tolist()[-1] == one["methods"]["assaults"].iloc[-1]
     assert len(one["istv_records"]) == one["methods"]["assaults"].iloc[-1]
+    assert one["trend"]["assaults"].tolist()[0] > 0
+    assert one["hotspots"]["previous_assaults"].sum() > 0
     assert one["hotspots"]["assaults"].sum() == (one["istv_records"]["place_name"].notna().sum())
 
 
