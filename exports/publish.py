@@ -68,7 +68,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     """Publish `partner`'s products for `period` (or find them already published)."""
     require_complete(settings.ledger_url, period)
     zones = Zones(settings.data_root)
-    products = [p for p in partner.products if p != "prescribed_return" or period.kind == "quarter"]
+    products = list(partner.products_for(period))
     trend_periods = period.last(12)
     tables = build_products(
         records=read_restricted(zones, period.nights()),

@@ -1,4 +1,5 @@
-"""Which publications are due: for each partner, the latest complete period of its cadence.
+"""Which publications are due: for each partner and each kind of period it gets (its cadence's,
+plus quarters for the prescribed return), the latest complete period.
 
 The partner DAG runs whenever the restricted records change (every night); a weekly partner's
 week becomes due after its Sunday night, a monthly one after the month's last night. A period
@@ -9,8 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from istv.partners import CADENCE_KIND, Partner
-
+from istv.partners import Partner
 from istv.periods import Period, latest_complete, parse_period
 
 
@@ -26,10 +26,11 @@ def due(
         raise ValueError(f"no partner with id {partner_id!r}; see the partners file")
     if period_label:
         period = parse_period(period_label)
-        pairs = [(p, period) for p in chosen if CADENCE_KIND[p.cadence] == period.kind]
+        pairs = [(p, period) for p in chosen if period.kind in p.period_kinds]
         if partner_id and not pairs:
             raise ValueError(
-                f"partner {partner_id!r} publishes {chosen[0].cadence}, not by {period.kind}"
+                f"partner {partner_id!r} gets bundles by "
+                f"{', '.join(chosen[0].period_kinds)}, not by {period.kind}"
             )
         return pairs
-    return [(p, latest_complete(CADENCE_KIND[p.cadence], today)) for p in chosen]
+    return [(p, latest_complete(kind, today)) for p in chosen for kind in p.period_kinds]

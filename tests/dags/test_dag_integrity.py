@@ -50,5 +50,5 @@ def test_partner_dag_maps_publications_and_consumes_the_restricted_asset(airflow
     tasks = {task.task_id: task for task in dag.tasks}
     assert set(tasks) == {"due_publications", "publish"}
     assert tasks["due_publications"].downstream_task_ids == {"publish"}
-    assert type(tasks["publish"]).__name__ == "MappedOperator"
+    assert "MappedOperator" in type(tasks["publish"]).__name__
     assert "istv_restricted_attendances" in str(dag.timetable.asset_condition)
