@@ -25,14 +25,14 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-from anonymiser.disclosure import Policy, disclose_change, disclose_counts, load_policy
-from istv.completeness import require_complete
-from istv.partners import Partner, area_lsoas
 
+from anonymiser.disclosure import Policy, disclose_change, disclose_counts, load_policy
 from exports.audit import audit_folder
 from exports.products import build_products
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
 from istv import __version__
+from istv.completeness import require_complete
+from istv.partners import Partner, area_lsoas
 from istv.periods import Period
 from istv.settings import Settings
 from istv.zones import Zones, write_atomic

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -503,12 +502,3 @@ def test_shuffled_input_gives_identical_tables():
     assert one["hotspots"]["previous_assaults"].sum() > 0
     assert one["hotspots"]["assaults"].sum() == (one["istv_records"]["place_name"].notna().sum())
 
-
-def test_one_hundred_thousand_records_in_well_under_a_second():
-    records = synthetic(100_000)
-    build_products(records, AREA, Q4, records, records, [Q4], ALL)  # warm caches
-    started = time.perf_counter()
-    build_products(
-        records, AREA, Q4, records, records, Q4.last(12) if hasattr(Q4, "last") else [Q4], ALL
-    )
-    assert time.perf_counter() - started < 2.0  # ~0.2 s locally; slack for slow CI machines
