@@ -1,6 +1,6 @@
 """Benchmark: building every partner product from 100,000 restricted records.
 
-Not part of `make test`: run `python tests/bench/bench_products.py`.
+Not part of `make test`: run `PYTHONPATH=. .venv/bin/python tests/bench/bench_products.py`.
 """
 
 from __future__ import annotations
