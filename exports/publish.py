@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -26,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from anonymiser.disclosure import Policy, disclose_change, disclose_counts, load_policy
+from anonymiser.disclosure import Policy, disclose_changes, disclose_counts, load_policy
 from exports.audit import audit_folder
 from exports.products import build_products
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
@@ -121,7 +120,7 @@ def disclose_products(tables: dict[str, pd.DataFrame], policy: Policy) -> dict[s
             frame[column] = disclose_counts(frame[column], rule)
         if product == "hotspots":
             frame = frame[frame["assaults"] != rule.suppressed_symbol].copy()
-            frame["change"] = disclose_change(frame["assaults"], frame["previous_assaults"], rule)
+            frame["change"] = disclose_changes(frame["assaults"], frame["previous_assaults"], rule)
             frame["rank"] = range(1, len(frame) + 1)
         out[product] = frame.reset_index(drop=True)
     return out
@@ -260,7 +259,7 @@ def _write_manifest(
         },
         "version": version,
         "reason": reason,
-        "policy": dataclasses.asdict(policy),
+        "policy": policy.as_dict(),
         "software": {"name": "istv-pipeline", "version": __version__},
         "run_id": run_id,
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

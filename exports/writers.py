@@ -19,6 +19,7 @@ import pandas as pd
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
 PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 FIXED_ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 WGS84_DECIMALS = 6
 
 
@@ -123,7 +124,8 @@ def _cell(value: str) -> object:
 
 
 def _without_zip_times(data: bytes) -> bytes:
-    """Rewrite a zip (XLSX) with fixed entry times, so the same workbook gives the same bytes."""
+    """Rewrite a zip (XLSX) with fixed entry times and a fixed 'modified' property (openpyxl
+    stamps the save time there), so the same workbook gives the same bytes."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
@@ -131,5 +133,8 @@ def _without_zip_times(data: bytes) -> bytes:
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = info.external_attr
-            target.writestr(fixed, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", content)
+            target.writestr(fixed, content)
     return out.getvalue()

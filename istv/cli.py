@@ -56,12 +56,12 @@ def check(
 
 @app.command()
 def demo(
-    nights: Annotated[int, typer.Option(min=1, help="Synthetic nights to run.")] = 7,
+    nights: Annotated[int, typer.Option(min=1, help="Synthetic nights to run.")] = 31,
     root: Annotated[Path, typer.Option(help="Where the demo's data and Airflow live.")] = Path(
         ".demo"
     ),
 ) -> None:
-    """Make synthetic data and run the real nightly DAG through Airflow for each night."""
+    """Synthetic month through the real DAGs on Airflow; publish and audit partner bundles."""
     from istv.demo import run_demo
 
     sys.exit(run_demo(root.resolve(), nights))

@@ -1,7 +1,10 @@
-"""`istv demo`: a synthetic town's nights run through the real istv_nightly DAG on Airflow.
+"""`istv demo`: a synthetic town's month through the real DAGs on Airflow, then published.
 
-Airflow gets its own home under the demo folder with an embedded SQLite metadata DB, so the demo
-touches nothing else on the machine. Running it again gives the same restricted files.
+Each night runs through istv_nightly; then istv_partner_extracts publishes every complete period
+for both demo partners (the CSP analysts' month, the tasking meeting's weeks) and the audit
+re-reads everything published. Airflow gets its own home under the demo folder with an embedded
+SQLite metadata DB, so the demo touches nothing else on the machine. Running it again gives the
+same restricted files and publishes nothing new (the bundles are unchanged).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import pendulum
 
 REPO = Path(__file__).resolve().parents[1]
 DAGS_DIR = REPO / "dags"
-FIRST_NIGHT = dt.date(2026, 10, 19)  # the demo week spans the October clock change
-ROWS_PER_NIGHT = 400
+FIRST_NIGHT = dt.date(2026, 10, 1)  # October 2026: a whole month, with the clock change
+DEMO_NIGHTS = 31
+ROWS_PER_NIGHT = 600
 SEED = 2026
 
 
@@ -67,6 +71,34 @@ def run_nights(nights: list[dt.date]) -> dict[str, tuple[str, str]]:
     return states
 
 
+def complete_periods(first: dt.date, nights: int) -> list[str]:
+    """Labels of the demo partners' periods that lie wholly inside the demo's nights."""
+    from istv.partners import load_partners
+    from istv.periods import period_containing
+
+    last = first + dt.timedelta(days=nights)
+    labels: list[str] = []
+    for kind in sorted({kind for p in load_partners() for kind in p.period_kinds}):
+        period = period_containing(kind, first)
+        while period.end <= last:
+            if period.start >= first:
+                labels.append(period.label)
+            period = period.next()
+    return labels
+
+
+def run_publications(labels: list[str], after: dt.date) -> dict[str, str]:
+    """Run istv_partner_extracts once per period label; returns label -> DAG run state."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS_DIR)).get_dag("istv_partner_extracts")
+    moment = pendulum.datetime(after.year, after.month, after.day, 3, tz="Europe/London")
+    return {
+        label: str(dag.test(logical_date=moment, run_conf={"period": label}).state)
+        for label in labels
+    }
+
+
 def run_demo(root: Path, nights: int) -> int:
     environment = demo_environment(root)
     os.environ.update(environment)
@@ -83,13 +115,42 @@ def run_demo(root: Path, nights: int) -> int:
     night_list = [FIRST_NIGHT + dt.timedelta(days=i) for i in range(nights)]
     print(f"istv demo: running the istv_nightly DAG for {len(night_list)} nights ...")
     states = run_nights(night_list)
+    labels = complete_periods(FIRST_NIGHT, nights)
+    print(
+        f"istv demo: publishing {', '.join(labels) or 'nothing (no complete period)'} "
+        "through the istv_partner_extracts DAG ..."
+    )
+    published = run_publications(labels, night_list[-1] + dt.timedelta(days=1))
 
     ledger = RunLedger(settings.ledger_url)
     try:
         print(summary(ledger, states, settings.data_root))
     finally:
         ledger.close()
-    return 0 if all(state == "success" for state, _ in states.values()) else 1
+    print(publications_summary(published, settings.data_root))
+    ok = all(state == "success" for state, _ in states.values())
+    return 0 if ok and all(state == "success" for state in published.values()) else 1
+
+
+def publications_summary(states: dict[str, str], data_root: Path) -> str:
+    """Each partner bundle's latest version, and the independent audit of all of them."""
+    from exports.audit import audit_tree
+
+    published = data_root / "published"
+    lines = ["", "partner bundles (published/<partner>/<period>/<version>):"]
+    for manifest in sorted(published.glob("*/*/v*/manifest.json")):
+        version = manifest.parent
+        files = sum(1 for p in version.iterdir() if p.name != "manifest.json")
+        lines.append(f"  {version.relative_to(published)}  {files} files")
+    failed = [label for label, state in states.items() if state != "success"]
+    if failed:
+        lines.append(f"  DAG runs that failed: {', '.join(failed)}")
+    offences = audit_tree(published) if published.exists() else []
+    lines.append(
+        f"audit of every published cell: {len(offences)} problems"
+        + ("" if offences else " (istv audit-outputs " + str(published) + ")")
+    )
+    return "\n".join(lines)
 
 
 def _placed(data_root: Path, night: str) -> str:
