@@ -30,7 +30,7 @@ from exports.audit import audit_folder
 from exports.products import build_products
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
 from istv import __version__
-from istv.completeness import require_complete
+from istv.completeness import missing_nights, require_complete
 from istv.partners import Partner, area_lsoas
 from istv.periods import Period
 from istv.settings import Settings
@@ -80,12 +80,13 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     )
     policy = load_policy()
     disclosed = disclose_products(tables, policy)
+    notes = comparison_notes(settings.ledger_url, period, trend_periods)
 
     home = zones.published / partner.id / period.label
     home.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
     try:
-        files = write_bundle(disclosed, partner, period, policy, staging)
+        files = write_bundle(disclosed, partner, period, policy, notes, staging)
         latest = _latest_version(home)
         if latest is not None and _same_files(latest, files):
             return Publication(partner.id, period.label, latest.name, latest, "unchanged")
@@ -95,7 +96,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
             if latest is None
             else f"data changed since {latest.name} (late or corrected records)"
         )
-        _write_manifest(staging, files, partner, period, policy, version, reason, run_id)
+        _write_manifest(staging, files, partner, period, policy, notes, version, reason, run_id)
         offences = audit_folder(staging, policy)
         if offences:
             raise PublicationBlocked(
@@ -127,7 +128,12 @@ def disclose_products(tables: dict[str, pd.DataFrame], policy: Policy) -> dict[s
 
 
 def write_bundle(
-    tables: dict[str, pd.DataFrame], partner: Partner, period: Period, policy: Policy, folder: Path
+    tables: dict[str, pd.DataFrame],
+    partner: Partner,
+    period: Period,
+    policy: Policy,
+    notes: dict[str, str],
+    folder: Path,
 ) -> list[dict]:
     """The partner's formats for every product; returns the manifest's file entries."""
     files: list[dict] = []
@@ -163,7 +169,7 @@ def write_bundle(
                 )
             )
     if "xlsx" in partner.formats:
-        about = _about(partner, period, policy)
+        about = _about(partner, period, policy, notes)
         files.append(
             _entry(
                 folder,
@@ -205,7 +211,32 @@ def _entry(folder: Path, name: str, fmt: str, write, **extra) -> dict:
     return {"path": name, "format": fmt, "rows": rows["rows"], "sha256": digest, **extra}
 
 
-def _about(partner: Partner, period: Period, policy: Policy) -> list[tuple[str, str]]:
+def comparison_notes(ledger_url: str, period: Period, trend: list[Period]) -> dict[str, str]:
+    """Say when the previous period or trend periods were not fully ingested, so a zero there
+    is not read as 'no assaults' (the first months after switching the pipeline on)."""
+    previous = period.previous()
+    gaps = len(missing_nights(ledger_url, previous))
+    short = [p.label for p in trend[:-1] if missing_nights(ledger_url, p)]
+    return {
+        "Previous period": f"{previous.label}: "
+        + (
+            f"{gaps} of {len(previous.nights())} nights not ingested, so previous_assaults and "
+            "change understate it"
+            if gaps
+            else "complete"
+        ),
+        "Trend": (
+            f"{len(short)} of {len(trend) - 1} earlier periods not fully ingested "
+            f"({short[0]} to {short[-1]}); their counts understate them"
+            if short
+            else "every period complete"
+        ),
+    }
+
+
+def _about(
+    partner: Partner, period: Period, policy: Policy, notes: dict[str, str]
+) -> list[tuple[str, str]]:
     rule = policy.default
     rows = [
         ("Partner", partner.name),
@@ -222,6 +253,7 @@ def _about(partner: Partner, period: Period, policy: Policy) -> list[tuple[str, 
         ),
         ("Totals", "computed from true values and then rounded, so rows may not add up to them"),
         ("Private dwellings", "counted in area totals only; never shown as a place or a point"),
+        *notes.items(),
         ("Software", f"istv-pipeline {__version__}"),
     ]
     rows += [(f"Table: {name}", spec["description"]) for name, spec in load_products().items()]
@@ -245,6 +277,7 @@ def _write_manifest(
     partner: Partner,
     period: Period,
     policy: Policy,
+    notes: dict[str, str],
     version: str,
     reason: str,
     run_id: str,
@@ -259,6 +292,7 @@ def _write_manifest(
         },
         "version": version,
         "reason": reason,
+        "notes": notes,
         "policy": policy.as_dict(),
         "software": {"name": "istv-pipeline", "version": __version__},
         "run_id": run_id,

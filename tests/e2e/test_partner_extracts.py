@@ -18,10 +18,12 @@ from istv.partners import area_lsoas, load_partners
 from istv.periods import parse_period
 from istv.settings import Settings
 from istv.synth import generate
+from tests.canaries import ACCEPTED_TEXT, IDENTIFIERS, TEXTS, leaks, plant
 from tests.e2e.helpers import file_digests, task_states
 
 MONTH = parse_period("2026-10")
 WEEK = parse_period("2026-W43")
+CANARY_NIGHT = "2026-10-21"  # inside both the month and the week
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,7 @@ def month_root(tmp_path_factory) -> Path:
     """October 2026 ingested night by night (the nightly stages, as the DAG runs them)."""
     root = tmp_path_factory.mktemp("month")
     generate(root, MONTH.start, len(MONTH.nights()), rows_per_night=900, seed=31)
+    plant(root / "landing" / "inbox" / f"ed_export_{CANARY_NIGHT}.csv")
     settings = Settings.from_env({"ISTV_DATA_ROOT": str(root), "ISTV_DEMO": "1"})
     for night in MONTH.nights():
         run = f"fixture__{night}"
@@ -79,6 +82,10 @@ def test_both_partners_publish_through_the_dag_and_pass_the_audit(partner_dag, d
         manifest = json.loads((bundle / "manifest.json").read_text())
         assert manifest["version"] == "v1" and manifest["files"]
         assert manifest["policy"]["version"]
+    notes = json.loads((csp / "manifest.json").read_text())["notes"]
+    assert "not ingested" in notes["Previous period"]  # September never ran: say so
+    police_notes = json.loads((police / "manifest.json").read_text())["notes"]
+    assert police_notes["Previous period"] == "2026-W42: complete"
     assert (csp / "istv_records.csv").exists() and not (police / "istv_records.csv").exists()
     assert (csp / f"nembridge-csp_{MONTH.label}.xlsx").exists()
     assert audit_tree(data_root / "published") == []
@@ -163,3 +170,12 @@ def test_audit_outputs_cli_fails_on_a_tampered_cell(data_root):
     bad = CliRunner().invoke(app, ["audit-outputs", str(data_root / "published")])
     assert bad.exit_code == 1
     assert "methods.csv" in bad.output
+
+
+def test_no_planted_identifier_or_location_text_reaches_a_published_bundle(data_root):
+    settings = Settings.from_env()
+    for partner in load_partners():
+        publish(settings, partner, MONTH if partner.cadence == "monthly" else WEEK, "test")
+    assert leaks(data_root / "restricted", {ACCEPTED_TEXT})  # the canary row was accepted
+    assert any((data_root / "published").rglob("*.xlsx"))
+    assert leaks(data_root / "published", IDENTIFIERS | TEXTS) == {}
