@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from istv.completeness import IncompletePeriod, require_complete
 from istv.partners import Partner
 from istv.periods import Period, latest_complete, parse_period
 
@@ -34,3 +35,17 @@ def due(
             )
         return pairs
     return [(p, latest_complete(kind, today)) for p in chosen for kind in p.period_kinds]
+
+
+def ready(
+    pairs: list[tuple[Partner, Period]], ledger_url: str
+) -> tuple[list[tuple[Partner, Period]], list[str]]:
+    """Pairs whose every night is ingested, and for the rest why they wait (missing nights)."""
+    complete, waiting = [], []
+    for partner, period in pairs:
+        try:
+            require_complete(ledger_url, period)
+            complete.append((partner, period))
+        except IncompletePeriod as error:
+            waiting.append(f"{partner.id}: {error}")
+    return complete, waiting

@@ -10,22 +10,33 @@ import pytest
 from exports.writers import neutralise, write_csv, write_geojson, write_parquet, write_xlsx
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=HYPERLINK(1)", "'=HYPERLINK(1)"), ("+1+1", "'+1+1"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("-cmd", "'-cmd"), ("-5", "-5"), ("10", "10"), ("*", "*"), ("The Copper Kettle", "The Copper Kettle"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("+1+1", "'+1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-cmd", "'-cmd"),
+        ("-5", "-5"),
+        ("10", "10"),
+        ("*", "*"),
+        ("The Copper Kettle", "The Copper Kettle"),
+    ],
+)
 def test_formula_like_text_is_neutralised_and_numbers_are_not(value, expected):
     assert neutralise(value) == expected
 
 
 def table() -> pd.DataFrame:
-    return pd.DataFrame({
-        "place_name": ["=cmd()", "The Copper Kettle"],
-        "easting": [320400.0, None],
-        "northing": [180400.0, None],
-        "assaults": ["10", "*"],
-        "change": ["-5", "*"],
-    })
+    return pd.DataFrame(
+        {
+            "place_name": ["=cmd()", "The Copper Kettle"],
+            "easting": [320400.0, None],
+            "northing": [180400.0, None],
+            "assaults": ["10", "*"],
+            "change": ["-5", "*"],
+        }
+    )
 
 
 def test_csv_is_utf8_with_neutralised_cells_and_blank_missing(tmp_path):
