@@ -63,8 +63,10 @@ def partner_dag(airflow_home):
 
 
 def _run(dag, period: str):
-    run = dag.test(logical_date=pd.Timestamp("2026-11-03 02:00", tz="Europe/London"),
-                   run_conf={"period": period})
+    run = dag.test(
+        logical_date=pd.Timestamp("2026-11-03 02:00", tz="Europe/London"),
+        run_conf={"period": period},
+    )
     assert run.state == "success", task_states(run)
     return run
 
@@ -105,8 +107,10 @@ def test_a_partner_bundle_holds_nothing_outside_its_area(data_root):
         table = pd.read_csv(bundle / name, dtype=str, keep_default_na=False)
         assert set(table["lsoa21cd"]) - {""} <= area, name
     records = pd.read_csv(bundle / "istv_records.csv", dtype=str, keep_default_na=False)
-    restricted = pd.concat(pq.read_table(p).to_pandas() for p in
-                           (data_root / "restricted" / "attendances").glob("*/part-0.parquet"))
+    restricted = pd.concat(
+        pq.read_table(p).to_pandas()
+        for p in (data_root / "restricted" / "attendances").glob("*/part-0.parquet")
+    )
     in_area = restricted["lsoa21cd"].isin(area)
     assert len(records) == int(in_area.sum()) < len(restricted)
 
@@ -151,7 +155,8 @@ def test_a_period_with_missing_nights_waits_and_names_them(data_root):
     with pytest.raises(IncompletePeriod, match="2026-11-01"):
         publish(settings, partner, parse_period("2026-11"), "test")
     assert not (data_root / "published" / partner.id / "2026-11").exists() or not any(
-        (data_root / "published" / partner.id / "2026-11").glob("v*"))
+        (data_root / "published" / partner.id / "2026-11").glob("v*")
+    )
 
 
 def test_audit_outputs_cli_fails_on_a_tampered_cell(data_root):
@@ -179,3 +184,17 @@ def test_no_planted_identifier_or_location_text_reaches_a_published_bundle(data_
     assert leaks(data_root / "restricted", {ACCEPTED_TEXT})  # the canary row was accepted
     assert any((data_root / "published").rglob("*.xlsx"))
     assert leaks(data_root / "published", IDENTIFIERS | TEXTS) == {}
+
+
+def test_publish_cli_publishes_then_reports_unchanged(data_root):
+    from typer.testing import CliRunner
+
+    from istv.cli import app
+
+    first = CliRunner().invoke(app, ["publish", "--period", "2026-10"])
+    assert first.exit_code == 0, first.output
+    assert "nembridge-csp 2026-10: published v1" in first.output
+    again = CliRunner().invoke(
+        app, ["publish", "--period", "2026-10", "--partner", "nembridge-csp"]
+    )
+    assert again.exit_code == 0 and "unchanged v1" in again.output
