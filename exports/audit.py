@@ -12,7 +12,6 @@ Parquet "row N" counting records from 0; GeoJSON "features[N]".
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -31,6 +30,7 @@ from anonymiser.disclosure import (
     load_policy,
     policy_from_mapping,
 )
+from istv.zones import sha256_file
 from schemas import SCHEMAS_DIR
 
 MANIFEST = "manifest.json"
@@ -78,14 +78,6 @@ def _load_products(path: Path) -> dict[str, _Spec]:
         derived = list(product.get("derived") or [])
         specs[str(name)] = _Spec(frozenset(keys + counts + derived), tuple(counts), tuple(derived))
     return specs
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- readers: each yields (location, {column: value}) after the column names -----------------
@@ -383,7 +375,7 @@ def audit_folder(
         if not path.is_file():
             offences.append(Offence(name, "", "", "", "listed in the manifest but missing"))
             continue
-        if _sha256(path) != entry.get("sha256"):
+        if sha256_file(path) != entry.get("sha256"):
             offences.append(Offence(name, "", "", "", "sha256 differs from the manifest"))
         offences += _audit_entry(folder, name, entry, products, recorded)
     return offences

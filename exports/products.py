@@ -30,24 +30,13 @@ import yaml
 
 from anonymiser.generalise import UNKNOWN, age_band_labels
 from schemas import SCHEMAS_DIR, codes
+from transforms.gazetteer import LOCATION_CLASSES
 from transforms.parse import TIMEZONE
 
 if TYPE_CHECKING:
     from istv.periods import Period
 
 METHODS = ("sharp", "blunt", "firearm", "bodily_force", "sexual", "other", "unknown")
-LOCATION_CLASSES = (
-    "licensed_premises",
-    "street",
-    "public_place",
-    "transport",
-    "retail",
-    "education",
-    "healthcare",
-    "private_dwelling",
-    "other",
-    "unknown",
-)
 # Classes that never carry a place name, an LSOA or a point in anything published.
 NOT_A_PLACE = ("private_dwelling", "unknown")
 # The night-time economy segment of time_of_day: licensed premises and the streets around them.

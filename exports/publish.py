@@ -14,12 +14,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -34,11 +34,12 @@ from istv.completeness import missing_nights, require_complete
 from istv.partners import Partner, area_lsoas
 from istv.periods import Period
 from istv.settings import Settings
-from istv.zones import Zones, write_atomic
+from istv.zones import Zones, sha256_file, write_atomic
 from schemas import load_products
 
 MANIFEST = "manifest.json"
 POINT_PRODUCTS = ("hotspots", "istv_records")  # products that also go out as GeoJSON points
+TABLE_WRITERS = {"csv": write_csv, "parquet": write_parquet, "geojson": write_geojson}
 
 
 class PublicationBlocked(Exception):
@@ -138,36 +139,10 @@ def write_bundle(
     """The partner's formats for every product; returns the manifest's file entries."""
     files: list[dict] = []
     for product, frame in tables.items():
-        if "csv" in partner.formats:
-            files.append(
-                _entry(
-                    folder,
-                    f"{product}.csv",
-                    "csv",
-                    lambda p, f=frame: write_csv(f, p),
-                    product=product,
-                )
-            )
-        if "parquet" in partner.formats:
-            files.append(
-                _entry(
-                    folder,
-                    f"{product}.parquet",
-                    "parquet",
-                    lambda p, f=frame: write_parquet(f, p),
-                    product=product,
-                )
-            )
-        if "geojson" in partner.formats and product in POINT_PRODUCTS:
-            files.append(
-                _entry(
-                    folder,
-                    f"{product}.geojson",
-                    "geojson",
-                    lambda p, f=frame: write_geojson(f, p),
-                    product=product,
-                )
-            )
+        for fmt, writer in TABLE_WRITERS.items():
+            if fmt in partner.formats and (fmt != "geojson" or product in POINT_PRODUCTS):
+                write = partial(writer, frame)
+                files.append(_entry(folder, f"{product}.{fmt}", fmt, write, product=product))
     if "xlsx" in partner.formats:
         about = _about(partner, period, policy, notes)
         files.append(
@@ -206,8 +181,7 @@ def _entry(folder: Path, name: str, fmt: str, write, **extra) -> dict:
     def run(path: Path) -> None:
         rows["rows"] = write(path)
 
-    path = write_atomic(folder / name, run)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_file(write_atomic(folder / name, run))
     return {"path": name, "format": fmt, "rows": rows["rows"], "sha256": digest, **extra}
 
 

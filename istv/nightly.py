@@ -8,7 +8,6 @@ A night is a local calendar date: the export for night D holds arrivals on D (Eu
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -22,7 +21,7 @@ from anonymiser.generalise import load_postcode_lookup
 from anonymiser.keys import load_key
 from istv.ledger import LedgerEntry, RunLedger
 from istv.settings import Settings
-from istv.zones import Zones, replace_dir, write_atomic
+from istv.zones import Zones, replace_dir, sha256_file, write_atomic
 from schemas import load_contract
 from transforms.ingest import SourceError, read_export, read_sql
 from transforms.mapping import Mapping
@@ -61,7 +60,7 @@ def extract(settings: Settings, night: dt.date, run_id: str) -> dict:
         target = write_atomic(target_dir / source.name, lambda tmp: shutil.copyfile(source, tmp))
         source_name = source.name
     os.chmod(target, 0o440)
-    checksum = _sha256(target)
+    checksum = sha256_file(target)
     write_atomic(
         target.with_name(target.name + ".sha256"),
         lambda tmp: tmp.write_text(f"{checksum}  {target.name}\n"),
@@ -292,11 +291,3 @@ def _ledger(settings: Settings, entry: LedgerEntry) -> None:
         ledger.record(entry)
     finally:
         ledger.close()
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -9,6 +9,7 @@ published/   depersonalised partner bundles: the only zone that leaves the trust
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -86,3 +87,12 @@ def replace_dir(target: Path, fill: Callable[[Path], None]) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (exports can be hundreds of megabytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
