@@ -1,0 +1,271 @@
+"""Partner bundles sealed for one recipient: signed by the trust, then encrypted to the partner.
+
+Each file of a published bundle becomes `<name>.p7m`: CMS EnvelopedData (AES-256-CBC, the key
+wrapped for the partner's RSA certificate) around CMS SignedData (SHA-256, the trust's signing
+certificate included) around the file's exact bytes. Stock OpenSSL reads it; a partner runs:
+
+    openssl cms -decrypt -inform DER -in hotspots.csv.p7m \\
+        -recip partner.crt -inkey partner.key -out hotspots.csv.signed
+    openssl cms -verify -inform DER -in hotspots.csv.signed \\
+        -CAfile istv-trust.crt -out hotspots.csv
+
+The second command fails (non-zero exit, no trusted output) if the file was altered or was not
+signed by the trust certificate given as -CAfile. A trust whose signing certificate is issued by
+a CA gives partners that CA's certificate as -CAfile instead.
+
+The trust's signing key is read from ISTV_TRUST_KEY_FILE (PEM, readable by its owner alone) and
+its certificate from ISTV_TRUST_CERT_FILE. In demo mode only, a demo key and certificate are
+made under the demo folder; a demo certificate is refused anywhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
+
+from anonymiser.keys import KeyProblem, _read_private_file
+from istv.partners import ID_PATTERN
+from istv.zones import write_atomic
+
+SEALED_SUFFIX = ".p7m"
+DEMO_ORG = "istv-pipeline demo"
+DEMO_TRUST_CN = "istv-pipeline demo trust"
+DEMO_RSA_BITS = 3072
+DEMO_VALID_DAYS = 730
+TRUST_KEY_NAME = "trust.key"
+TRUST_CERT_NAME = "trust.crt"
+TRUST_HELP = (
+    "Set ISTV_TRUST_KEY_FILE to the trust's PEM signing key (chmod 600) and ISTV_TRUST_CERT_FILE "
+    "to its certificate. To make a self-signed pair: `openssl req -x509 -newkey rsa:3072 "
+    "-sha256 -days 730 -nodes -subj '/O=<Trust name>/CN=istv-pipeline signing' "
+    "-keyout /secure/istv-trust.key -out /secure/istv-trust.crt && chmod 600 "
+    "/secure/istv-trust.key`, and give partners istv-trust.crt to verify with."
+)
+
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
+
+class CertificateProblem(ValueError):
+    """A certificate is unreadable, expired, not yet valid or of a kind CMS cannot use."""
+
+
+@dataclass(frozen=True)
+class TrustSigner:
+    """The trust's signing identity; the recipient checks the signature against `certificate`."""
+
+    private_key: SigningKey
+    certificate: x509.Certificate
+
+    def __repr__(self) -> str:  # never print key material
+        return f"TrustSigner(subject={self.certificate.subject.rfc4514_string()!r})"
+
+
+def load_trust_signer(
+    env: Mapping[str, str] | None = None, demo_dir: Path | None = None
+) -> TrustSigner:
+    """Find and check the signing key and certificate; `demo_dir` (demo mode only) may hold a
+    demo pair, made on first use. Raises KeyProblem or CertificateProblem with what to fix."""
+    env = dict(os.environ if env is None else env)
+    key_file, cert_file = env.get("ISTV_TRUST_KEY_FILE"), env.get("ISTV_TRUST_CERT_FILE")
+    if key_file or cert_file:
+        if not (key_file and cert_file):
+            missing = "ISTV_TRUST_CERT_FILE" if key_file else "ISTV_TRUST_KEY_FILE"
+            raise KeyProblem(f"{missing} is not set. {TRUST_HELP}")
+        key_path, cert_path = Path(key_file), Path(cert_file)
+    elif demo_dir is not None:
+        key_path, cert_path = _demo_identity(
+            demo_dir / TRUST_KEY_NAME, demo_dir / TRUST_CERT_NAME, DEMO_TRUST_CN
+        )
+    else:
+        raise KeyProblem(f"No trust signing key. {TRUST_HELP}")
+    if not key_path.is_file():
+        raise KeyProblem(f"Trust key file {key_path} does not exist. {TRUST_HELP}")
+    key = _load_signing_key(key_path)
+    certificate = load_certificate(cert_path)
+    if is_demo_certificate(certificate) and demo_dir is None:
+        raise KeyProblem(
+            f"{cert_path} is a demo certificate (O={DEMO_ORG}), which only demo mode may use. "
+            f"{TRUST_HELP}"
+        )
+    if key.public_key() != certificate.public_key():
+        raise KeyProblem(f"The key in {key_path} does not match the certificate {cert_path}.")
+    return TrustSigner(key, certificate)
+
+
+def load_certificate(path: Path) -> x509.Certificate:
+    """A PEM certificate that is valid today and has an RSA or EC key; refused otherwise."""
+    try:
+        certificate = x509.load_pem_x509_certificate(path.read_bytes())
+    except FileNotFoundError:
+        raise CertificateProblem(f"Certificate file {path} does not exist.") from None
+    except ValueError as error:
+        raise CertificateProblem(f"{path} is not a PEM X.509 certificate: {error}") from None
+    _require_current(certificate, f"Certificate {path}")
+    return certificate
+
+
+def is_demo_certificate(certificate: x509.Certificate) -> bool:
+    """Demo certificates carry O=istv-pipeline demo; production ones must not."""
+    orgs = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return any(attribute.value == DEMO_ORG for attribute in orgs)
+
+
+def seal(data: bytes, recipient_cert: x509.Certificate, signer: TrustSigner) -> bytes:
+    """Sign, then encrypt the signed message to the recipient; DER bytes.
+
+    Sign-then-encrypt because AES-CBC has no integrity check: the signature inside lets the
+    partner prove the plaintext is exactly what the trust sent, and the signer is hidden from
+    anyone who cannot decrypt. (Encrypt-then-sign would only vouch for ciphertext.)
+    """
+    _require_current(recipient_cert, f"Recipient certificate {_subject(recipient_cert)}")
+    if not isinstance(recipient_cert.public_key(), rsa.RSAPublicKey):
+        raise CertificateProblem(
+            f"Recipient certificate {_subject(recipient_cert)} has no RSA key; CMS key transport "
+            "here needs RSA."
+        )
+    signed = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(data)
+        .add_signer(signer.certificate, signer.private_key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+    return (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(signed)
+        .add_recipient(recipient_cert)
+        .set_content_encryption_algorithm(algorithms.AES256)
+        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
+
+
+def seal_bundle(
+    folder: Path, recipient_cert: x509.Certificate, signer: TrustSigner, out_dir: Path
+) -> list[Path]:
+    """Seal every file of a published bundle (manifest.json too) into out_dir as <name>.p7m.
+
+    Every name is checked before anything is written, so a bad bundle seals nothing.
+    """
+    entries = sorted(folder.iterdir())
+    for entry in entries:
+        check_file_name(entry.name)
+        if entry.is_symlink() or not entry.is_file():
+            raise ValueError(f"{entry} is not a regular file; a bundle holds files only.")
+    sealed = []
+    for entry in entries:
+        blob = seal(entry.read_bytes(), recipient_cert, signer)
+        target = out_dir / (entry.name + SEALED_SUFFIX)
+        sealed.append(write_atomic(target, lambda tmp, blob=blob: tmp.write_bytes(blob)))
+    return sealed
+
+
+def check_file_name(name: str) -> str:
+    """A plain file name: no path separator, not hidden, not '.' or '..' (path traversal)."""
+    if not name or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
+        raise ValueError(f"Refusing file name {name!r}: not a plain file name.")
+    return name
+
+
+def make_test_pki(out_dir: Path, partner_ids: list[str]) -> dict[str, Path]:
+    """Demo keys for `istv keys` and tests: the trust's signing pair and one RSA pair per
+    partner, all self-signed with O=istv-pipeline demo. Existing pairs are reused.
+
+    Returns paths keyed by their place under out_dir: "trust.key", "trust.crt",
+    "partners/<id>.key", "partners/<id>.crt". Keys are written 0600.
+    """
+    for pid in partner_ids:
+        if not ID_PATTERN.match(pid):
+            raise ValueError(f"Refusing partner id {pid!r}: not a valid partner id.")
+    paths = dict(
+        zip(
+            (TRUST_KEY_NAME, TRUST_CERT_NAME),
+            _demo_identity(out_dir / TRUST_KEY_NAME, out_dir / TRUST_CERT_NAME, DEMO_TRUST_CN),
+            strict=True,
+        )
+    )
+    for pid in partner_ids:
+        key, cert = f"partners/{pid}.key", f"partners/{pid}.crt"
+        paths[key], paths[cert] = _demo_identity(out_dir / key, out_dir / cert, pid)
+    return paths
+
+
+def _load_signing_key(path: Path) -> SigningKey:
+    pem = _read_private_file(path)  # refuses a key its group or others can read
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (TypeError, ValueError) as error:
+        raise KeyProblem(
+            f"{path} is not an unencrypted PEM private key ({error}). {TRUST_HELP}"
+        ) from None
+    if not isinstance(key, SigningKey):
+        raise KeyProblem(f"{path}: the trust key must be RSA or EC. {TRUST_HELP}")
+    return key
+
+
+def _require_current(certificate: x509.Certificate, label: str) -> None:
+    now = dt.datetime.now(dt.UTC)
+    if certificate.not_valid_after_utc < now:
+        raise CertificateProblem(
+            f"{label} expired on {certificate.not_valid_after_utc:%Y-%m-%d}; ask its owner for "
+            "a current certificate. Nothing was encrypted with it."
+        )
+    if certificate.not_valid_before_utc > now:
+        raise CertificateProblem(
+            f"{label} is not valid until {certificate.not_valid_before_utc:%Y-%m-%d}."
+        )
+
+
+def _subject(certificate: x509.Certificate) -> str:
+    return certificate.subject.rfc4514_string()
+
+
+def _demo_identity(key_path: Path, cert_path: Path, common_name: str) -> tuple[Path, Path]:
+    """Reuse a demo key and certificate, or make both: RSA-3072, self-signed, O=DEMO_ORG."""
+    if key_path.exists() and cert_path.exists():
+        return key_path, cert_path
+    key = rsa.generate_private_key(public_exponent=65537, key_size=DEMO_RSA_BITS)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEMO_ORG),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=DEMO_VALID_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM)
+
+    def write_key(tmp: Path) -> None:
+        tmp.chmod(0o600)  # before the secret is written
+        tmp.write_bytes(key_pem)
+
+    def write_cert(tmp: Path) -> None:
+        tmp.write_bytes(cert_pem)
+        tmp.chmod(0o644)  # certificates are public
+
+    write_atomic(key_path, write_key)
+    write_atomic(cert_path, write_cert)
+    return key_path, cert_path
