@@ -67,7 +67,7 @@ def deliver(
     """Send `files` to target/<partner>/<period>/<version>/ and record it in the audit log.
 
     Names are checked before any I/O so that no partner id, period, version or file name can
-    reach outside the target folder. Raises VersionConflict or DeliveryError after logging.
+    reach outside the target folder. A failure is logged as delivery_failed, then re-raised.
     """
     files = [Path(f) for f in files]
     check_segments(partner_id, period, version, *(f.name for f in files))
@@ -124,7 +124,7 @@ def deliver(
 def check_segments(*segments: str) -> None:
     """Each must be one plain path segment: no separators, no '..', no leading dot or dash."""
     for segment in segments:
-        if not isinstance(segment, str) or not SEGMENT.match(segment) or ".." in segment:
+        if not isinstance(segment, str) or not SEGMENT.fullmatch(segment) or ".." in segment:
             raise ValueError(
                 f"{segment!r} is not a safe name: use letters, digits, '.', '_' or '-', starting "
                 "with a letter or digit, without '..'"

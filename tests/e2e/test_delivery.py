@@ -99,6 +99,7 @@ def test_local_version_with_different_content_is_refused(tmp_path, bundle, audit
         {"period": "2026-10/../../etc"},
         {"version": "..v1"},
         {"version": ".v1"},
+        {"version": "v1\n"},
     ],
 )
 def test_unsafe_names_are_refused_before_any_io(tmp_path, bundle, audit, names):
