@@ -1,6 +1,7 @@
 """The pseudonymisation key: where it may come from, and the rules it must pass.
 
-Order: ISTV_HMAC_KEY (environment), then ISTV_HMAC_KEY_FILE (a file its owner alone can read).
+Order: ISTV_HMAC_KEY (environment), then ISTV_HMAC_KEY_FILE (a file its owner alone can read),
+then the password of the Airflow connection `istv_hmac_key` (e.g. from a secrets backend).
 In demo mode only, a key is generated under the data root and marked as a demo key; a demo key
 is refused anywhere else, as is a missing or short key.
 """
@@ -15,11 +16,14 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from anonymiser.airflow_keys import key_from_airflow_connection
+
 MIN_KEY_BYTES = 32
 DEMO_KEY_PREFIX = b"istv-demo-key:"
 KEY_HELP = (
     "Create one with `openssl rand -hex 32 > /secure/istv-hmac.key && chmod 600 "
-    "/secure/istv-hmac.key` and set ISTV_HMAC_KEY_FILE to its path (or set ISTV_HMAC_KEY)."
+    "/secure/istv-hmac.key` and set ISTV_HMAC_KEY_FILE to its path (or set ISTV_HMAC_KEY, or "
+    "store it as the password of the Airflow connection istv_hmac_key)."
 )
 
 
@@ -50,6 +54,8 @@ def load_key(env: dict[str, str] | None = None, demo_dir: Path | None = None) ->
         path = Path(env["ISTV_HMAC_KEY_FILE"])
         secret = _read_private_file(path)
         origin = str(path)
+    elif (secret := key_from_airflow_connection()) is not None:
+        origin = "Airflow connection istv_hmac_key"
     elif demo_dir is not None:
         secret = _demo_key(demo_dir / "hmac.key")
         origin = "demo key"

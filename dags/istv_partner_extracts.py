@@ -1,8 +1,9 @@
-"""istv_partner_extracts: each partner's products for its latest complete period.
+"""istv_partner_extracts: each partner's products for its latest complete period, delivered.
 
 Runs whenever istv_nightly updates the restricted records, works out which partner periods are
-due (weekly, monthly or quarterly cadences), and publishes each partner in its own mapped task:
-build, disclosure control, write, independent audit, immutable version. Pass {"period":
+due (weekly, monthly or quarterly cadences), and handles each partner in its own mapped task:
+build, disclosure control, write, independent audit, immutable version, then sealed (or plain
+where allowed) delivery, with the publication and delivery in the audit log. Pass {"period":
 "2026-10", "partner": "nembridge-csp"} to publish one by hand. XCom carries ids and paths.
 """
 
@@ -55,17 +56,17 @@ def istv_partner_extracts():
 
     @task
     def publish(item: dict, **context) -> dict:
-        """Build, disclose, write and audit one partner's bundle for one period."""
-        from exports.publish import publish as publish_bundle
+        """Build, disclose, write and audit one partner's bundle for one period; then seal it to
+        the partner's certificate (or send plain where allowed), deliver it and log both."""
+        from exports.dispatch import publish_and_deliver
         from istv.partners import load_partners
         from istv.periods import parse_period
         from istv.settings import Settings
 
         partner = next(p for p in load_partners() if p.id == item["partner"])
-        result = publish_bundle(
+        return publish_and_deliver(
             Settings.from_env(), partner, parse_period(item["period"]), context["run_id"]
         )
-        return result.as_dict()
 
     publish.expand(item=due_publications())
 

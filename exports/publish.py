@@ -66,6 +66,7 @@ class Publication:
 
 def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -> Publication:
     """Publish `partner`'s products for `period` (or find them already published)."""
+    refuse_if_past_retention(period, dt.date.today())
     require_complete(settings.ledger_url, period)
     zones = Zones(settings.data_root)
     products = list(partner.products_for(period))
@@ -110,6 +111,21 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         return Publication(partner.id, period.label, version, target, "published")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def refuse_if_past_retention(period: Period, today: dt.date) -> None:
+    """A period whose restricted records retention has deleted cannot be published again: the
+    ledger would still call it complete, but the bundle would be silently empty."""
+    from istv.retention import restricted_kept_from, retention_settings
+
+    months = retention_settings().restricted_months
+    kept_from = restricted_kept_from(today, months)
+    if period.start < kept_from:
+        raise ValueError(
+            f"{period.label} is older than the {months}-month retention of restricted records "
+            f"(kept from {kept_from}); its records have been deleted, so it cannot be published "
+            "again. Earlier versions stay in published/."
+        )
 
 
 def disclose_products(tables: dict[str, pd.DataFrame], policy: Policy) -> dict[str, pd.DataFrame]:

@@ -129,10 +129,10 @@ def publish(
     period: Annotated[str, typer.Option(help="Period: 2026-W43, 2026-10 or 2026-Q4.")],
     partner: Annotated[str | None, typer.Option(help="One partner id (default: all).")] = None,
 ) -> None:
-    """Publish partner products for a fixed period (partners of that cadence)."""
+    """Publish partner bundles for a fixed period and deliver them (partners of that kind)."""
     import datetime as dt
 
-    from exports.publish import publish as publish_bundle
+    from exports.dispatch import publish_and_deliver
     from exports.schedule import due
     from istv.partners import load_partners
     from istv.settings import Settings
@@ -140,9 +140,11 @@ def publish(
     settings = Settings.from_env()
     run_id = f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     for chosen, chosen_period in due(load_partners(), dt.date.today(), period, partner):
-        result = publish_bundle(settings, chosen, chosen_period, run_id)
+        result = publish_and_deliver(settings, chosen, chosen_period, run_id)
         typer.echo(
-            f"{result.partner} {result.period}: {result.status} {result.version} in {result.folder}"
+            f"{result['partner']} {result['period']}: {result['status']} {result['version']} "
+            f"in {result['folder']}; delivery: {result['delivery']}"
+            + (" (sealed)" if result["sealed"] else " (plain, allowed for this partner)")
         )
 
 
@@ -163,3 +165,71 @@ def audit_outputs(
         typer.echo(f"{len(offences)} problems: these files must not be shared.", err=True)
         raise typer.Exit(1)
     typer.echo(f"{folder}: every published cell passes the disclosure policy")
+
+
+@app.command("audit-log")
+def audit_log(
+    partner: Annotated[str | None, typer.Option(help="Only this partner.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only entries on or after YYYY-MM-DD.")] = None,
+) -> None:
+    """Every publication and delivery: partner, period, version, files and sha256, recipient."""
+    import datetime as dt
+
+    from istv.audit_log import AuditLog, format_entries
+    from istv.settings import Settings
+
+    log = AuditLog(Settings.from_env().audit_url)
+    try:
+        day = dt.date.fromisoformat(since) if since else None
+        typer.echo(format_entries(log.entries(partner=partner, since=day)))
+    finally:
+        log.close()
+
+
+@app.command()
+def keys(
+    out: Annotated[Path, typer.Option(help="Folder for the test keys and certificates.")] = Path(
+        ".demo/data/secrets"
+    ),
+) -> None:
+    """Create a TEST trust signing key and a certificate per configured partner (demo, tests).
+
+    Never use these for real partners: they are marked as demo keys and refused outside demo mode.
+    """
+    from anonymiser.encryption import make_test_pki
+    from istv.partners import load_partners
+
+    made = make_test_pki(out, [p.id for p in load_partners()])
+    for name, path in sorted(made.items()):
+        typer.echo(f"{name}: {path}")
+
+
+@app.command()
+def retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report only; delete nothing.")
+    ] = False,
+) -> None:
+    """Delete landing/quarantine nights and restricted months past their retention periods.
+
+    Periods: ISTV_RETAIN_IDENTIFIABLE_DAYS (default 30), ISTV_RETAIN_RESTRICTED_MONTHS (24).
+    The istv_retention DAG runs this daily; prints counts and night/partition names only.
+    """
+    import datetime as dt
+
+    from istv.retention import apply_retention, retention_settings
+    from istv.settings import Settings
+
+    periods = retention_settings()
+    report = apply_retention(
+        Settings.from_env().data_root,
+        dt.date.today(),
+        periods.identifiable_days,
+        periods.restricted_months,
+        dry_run,
+    )
+    verb = "would delete" if dry_run else "deleted"
+    for zone, names in report.deleted.items():
+        typer.echo(f"{zone}: {verb} {len(names)}" + (f" ({', '.join(names)})" if names else ""))
+    for skipped in report.skipped:
+        typer.echo(f"left alone: {skipped}")

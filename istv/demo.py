@@ -103,13 +103,17 @@ def run_demo(root: Path, nights: int) -> int:
     environment = demo_environment(root)
     os.environ.update(environment)
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # third-party noise
+    from anonymiser.encryption import make_test_pki
     from istv.ledger import RunLedger
+    from istv.partners import load_partners
     from istv.settings import Settings
     from istv.synth import generate
 
     settings = Settings.from_env()
     print(f"istv demo: writing a synthetic town and {nights} nights of ED exports ...")
     generate(settings.data_root, FIRST_NIGHT, nights, ROWS_PER_NIGHT, SEED)
+    print("istv demo: test trust key and partner certificates (as `istv keys`) ...")
+    make_test_pki(settings.data_root / "secrets", [p.id for p in load_partners()])
     print("istv demo: preparing Airflow (SQLite metadata DB) ...")
     prepare_airflow(environment)
     night_list = [FIRST_NIGHT + dt.timedelta(days=i) for i in range(nights)]
@@ -145,6 +149,17 @@ def publications_summary(states: dict[str, str], data_root: Path) -> str:
     failed = [label for label, state in states.items() if state != "success"]
     if failed:
         lines.append(f"  DAG runs that failed: {', '.join(failed)}")
+    outbox = data_root / "outbox"
+    sent = sorted(p.relative_to(outbox) for p in outbox.glob("*/*/*") if p.is_dir())
+    lines.append(f"delivered to the local drop ({outbox}):")
+    for folder in sent:
+        files = sorted(folder.iterdir())
+        sealed = sum(f.suffix == ".p7m" for f in files)
+        lines.append(
+            f"  {folder}  {len(files)} files"
+            + (f", {sealed} sealed (.p7m)" if sealed else ", plain (allowed)")
+        )
+    lines.append("every publication and delivery: istv audit-log")
     offences = audit_tree(published) if published.exists() else []
     lines.append(
         f"audit of every published cell: {len(offences)} problems"

@@ -44,7 +44,11 @@ LSOA_PATTERN = re.compile(r"^[EW]01\d{6}$")
 QUARTERLY_PRODUCTS = frozenset({"prescribed_return"})
 FORMATS = ("csv", "xlsx", "parquet", "geojson")
 # Delivery types and the keys each needs. Encrypted and remote deliveries are added here.
-DELIVERY_TYPES: dict[str, tuple[str, ...]] = {"local": ("path",)}
+DELIVERY_TYPES: dict[str, tuple[str, ...]] = {
+    "local": ("path",),
+    "sftp": ("host", "username", "directory", "known_hosts", "key_file"),
+}
+OPTIONAL_DELIVERY_KEYS = {"sftp": ("port",)}
 PARTNER_KEYS = (
     "id",
     "name",
@@ -305,14 +309,27 @@ def _check_delivery(delivery: Any, problem) -> None:
             f"{' or '.join(DELIVERY_TYPES)}",
         )
         return
-    for key in DELIVERY_TYPES[delivery["type"]]:
+    kind = delivery["type"]
+    allowed = {"type", *DELIVERY_TYPES[kind], *OPTIONAL_DELIVERY_KEYS.get(kind, ())}
+    for key in sorted(set(delivery) - allowed):
+        problem(
+            f"delivery.{key}",
+            "is not a delivery setting"
+            + ("; never put a password here: use key_file" if "pass" in key.lower() else ""),
+        )
+    for key in DELIVERY_TYPES[kind]:
         if not isinstance(delivery.get(key), str) or not delivery[key].strip():
-            problem(f"delivery.{key}", f"{delivery['type']} delivery needs {key} as text")
-    target = delivery.get("path")
-    if delivery["type"] == "local" and isinstance(target, str):
-        parts = set(PurePosixPath(target).parts) | set(PureWindowsPath(target).parts)
-        if ".." in parts:
-            problem("delivery.path", f"{target!r} must not contain '..'; give the folder itself")
+            problem(f"delivery.{key}", f"{kind} delivery needs {key} as text")
+    if "port" in delivery and not (
+        isinstance(delivery["port"], int) and 1 <= delivery["port"] <= 65535
+    ):
+        problem("delivery.port", "must be a whole number from 1 to 65535")
+    for key in ("path", "directory"):
+        target = delivery.get(key)
+        if isinstance(target, str):
+            parts = set(PurePosixPath(target).parts) | set(PureWindowsPath(target).parts)
+            if ".." in parts:
+                problem(f"delivery.{key}", f"{target!r} must not contain '..'; give the folder")
 
 
 def _string_list(value: Any, key: str, problem) -> tuple[str, ...]:

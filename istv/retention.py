@@ -89,6 +89,12 @@ class RetentionReport:
         }
 
 
+def restricted_kept_from(today: dt.date, restricted_months: int) -> dt.date:
+    """First day of the oldest month whose restricted records are kept (whole months)."""
+    month = today.year * 12 + today.month - 1 - restricted_months
+    return dt.date(month // 12, month % 12 + 1, 1)
+
+
 def apply_retention(
     data_root: Path,
     today: dt.date,
@@ -102,8 +108,7 @@ def apply_retention(
     zones = Zones(Path(data_root).resolve())
     report = RetentionReport(today=today, dry_run=dry_run)
     keep_from = today - dt.timedelta(days=identifiable_days)
-    month = today.year * 12 + today.month - 1 - restricted_months
-    keep_month_from = dt.date(month // 12, month % 12 + 1, 1)
+    keep_month_from = restricted_kept_from(today, restricted_months)
 
     def identifiable(day: dt.date) -> bool:
         return day < keep_from

@@ -23,6 +23,7 @@ class Settings:
 
     data_root        every zone lives under it (landing/, quarantine/, restricted/, reports/, ...)
     ledger_url       SQLAlchemy URL of the run ledger; SQLite under the data root by default
+    audit_url        SQLAlchemy URL of the disclosure audit log (append-only); SQLite by default
     source           file pattern relative to data_root ({night} is YYYY-MM-DD) or a SQLAlchemy
                      URL; with a URL, source_query is run with :night_start and :night_end
     mapping          optional mapping YAML from the trust's export columns to the contract
@@ -34,6 +35,7 @@ class Settings:
 
     data_root: Path
     ledger_url: str
+    audit_url: str
     source: str
     source_query: str | None
     mapping: Path | None
@@ -55,6 +57,7 @@ class Settings:
         return cls(
             data_root=root,
             ledger_url=env.get("ISTV_LEDGER_URL") or f"sqlite:///{root / 'ledger.sqlite'}",
+            audit_url=env.get("ISTV_AUDIT_URL") or f"sqlite:///{root / 'audit.sqlite'}",
             source=env.get("ISTV_SOURCE", DEFAULT_SOURCE_PATTERN),
             source_query=env.get("ISTV_SOURCE_QUERY"),
             mapping=_optional_path(env.get("ISTV_MAPPING")),

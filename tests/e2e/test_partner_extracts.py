@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from anonymiser.encryption import make_test_pki
 from exports.audit import audit_tree
 from exports.publish import publish
 from istv import nightly
@@ -18,7 +19,7 @@ from istv.partners import area_lsoas, load_partners
 from istv.periods import parse_period
 from istv.settings import Settings
 from istv.synth import generate
-from tests.canaries import ACCEPTED_TEXT, IDENTIFIERS, TEXTS, leaks, plant
+from tests.canaries import ACCEPTED_TEXT, IDENTIFIERS, TEXTS, found_in_bytes, leaks, plant
 from tests.e2e.helpers import file_digests, task_states
 
 MONTH = parse_period("2026-10")
@@ -32,6 +33,7 @@ def month_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("month")
     generate(root, MONTH.start, len(MONTH.nights()), rows_per_night=900, seed=31)
     plant(root / "landing" / "inbox" / f"ed_export_{CANARY_NIGHT}.csv")
+    make_test_pki(root / "secrets", [p.id for p in load_partners()])
     settings = Settings.from_env({"ISTV_DATA_ROOT": str(root), "ISTV_DEMO": "1"})
     for night in MONTH.nights():
         run = f"fixture__{night}"
@@ -91,6 +93,10 @@ def test_both_partners_publish_through_the_dag_and_pass_the_audit(partner_dag, d
     assert (csp / "istv_records.csv").exists() and not (police / "istv_records.csv").exists()
     assert (csp / f"nembridge-csp_{MONTH.label}.xlsx").exists()
     assert audit_tree(data_root / "published") == []
+    sealed = data_root / "outbox" / "nembridge-csp" / MONTH.label / "v1"
+    plain = data_root / "outbox" / "nb-police-tasking" / WEEK.label / "v1"
+    assert {p.name for p in sealed.iterdir()} == {f"{p.name}.p7m" for p in csp.iterdir()}
+    assert {p.name for p in plain.iterdir()} == {p.name for p in police.iterdir()}
     hotspots = pd.read_csv(csp / "hotspots.csv", dtype=str, keep_default_na=False)
     assert len(hotspots) > 0 and (hotspots["assaults"] != "*").all()
 
@@ -177,13 +183,20 @@ def test_audit_outputs_cli_fails_on_a_tampered_cell(data_root):
     assert "methods.csv" in bad.output
 
 
-def test_no_planted_identifier_or_location_text_reaches_a_published_bundle(data_root):
+def test_no_planted_identifier_or_location_text_reaches_what_leaves_or_is_logged(data_root):
+    from exports.dispatch import publish_and_deliver
+
     settings = Settings.from_env()
     for partner in load_partners():
-        publish(settings, partner, MONTH if partner.cadence == "monthly" else WEEK, "test")
+        period = MONTH if partner.cadence == "monthly" else WEEK
+        publish_and_deliver(settings, partner, period, "test")
     assert leaks(data_root / "restricted", {ACCEPTED_TEXT})  # the canary row was accepted
     assert any((data_root / "published").rglob("*.xlsx"))
-    assert leaks(data_root / "published", IDENTIFIERS | TEXTS) == {}
+    assert any((data_root / "outbox").rglob("*.p7m")) and any((data_root / "outbox").rglob("*.csv"))
+    for place in ("published", "outbox", "sealed", "reports"):
+        assert leaks(data_root / place, IDENTIFIERS | TEXTS) == {}, place
+    for database in ("audit.sqlite", "ledger.sqlite"):
+        assert found_in_bytes((data_root / database).read_bytes(), IDENTIFIERS | TEXTS) == set()
 
 
 def test_publish_cli_publishes_then_reports_unchanged(data_root):
@@ -194,7 +207,11 @@ def test_publish_cli_publishes_then_reports_unchanged(data_root):
     first = CliRunner().invoke(app, ["publish", "--period", "2026-10"])
     assert first.exit_code == 0, first.output
     assert "nembridge-csp 2026-10: published v1" in first.output
+    assert "delivery: delivered (sealed)" in first.output
     again = CliRunner().invoke(
         app, ["publish", "--period", "2026-10", "--partner", "nembridge-csp"]
     )
     assert again.exit_code == 0 and "unchanged v1" in again.output
+    assert "delivery: resent" in again.output  # at-least-once: same version, nothing replaced
+    log = CliRunner().invoke(app, ["audit-log", "--partner", "nembridge-csp"])
+    assert log.exit_code == 0 and "publication" in log.output and "resend" in log.output

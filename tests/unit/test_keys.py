@@ -121,3 +121,14 @@ def test_key_id_is_stable_short_and_not_the_secret():
     assert len(key.key_id) == 12
     assert key.key_id not in SECRET
     assert SECRET[:12] != key.key_id
+
+
+def test_key_from_the_airflow_connection_when_no_env_or_file(monkeypatch):
+    import json
+
+    secret = "k" * 40
+    monkeypatch.setenv("AIRFLOW_CONN_ISTV_HMAC_KEY",
+                       json.dumps({"conn_type": "generic", "password": secret}))
+    key = load_key({})
+    assert key.secret == secret.encode()
+    assert secret not in repr(key)

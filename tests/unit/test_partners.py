@@ -205,3 +205,24 @@ def test_demo_reference_covers_both_demo_areas(tmp_path):
     csp, police = load_partners()
     assert area_lsoas(csp, lsoas) < area_lsoas(police, lsoas)
     assert area_lsoas(police, lsoas) == set(lsoas["lsoa21cd"])
+
+
+def _with_delivery(delivery: dict) -> dict:
+    raw = copy.deepcopy(DEMO)
+    raw["partners"][1]["delivery"] = delivery
+    return raw
+
+
+def test_sftp_delivery_needs_its_settings_and_never_a_password():
+    good = {"type": "sftp", "host": "sftp.example.invalid", "port": 2222, "username": "csp",
+            "directory": "incoming", "known_hosts": "secrets/known_hosts",
+            "key_file": "secrets/sftp.key"}
+    assert parse_partners(_with_delivery(good), "test")[1].delivery["port"] == 2222
+    for bad, message in [
+        ({**good, "password": "x"}, "never put a password"),
+        ({**good, "port": 70000}, "1 to 65535"),
+        ({k: v for k, v in good.items() if k != "known_hosts"}, "known_hosts"),
+        ({**good, "directory": "../up"}, "must not contain '..'"),
+    ]:
+        with pytest.raises(PartnerConfigError, match=message):
+            parse_partners(_with_delivery(bad), "test")

@@ -226,3 +226,13 @@ def test_retention_settings():
         retention_settings({"ISTV_RETAIN_IDENTIFIABLE_DAYS": "0"})
     with pytest.raises(ValueError, match="whole number"):
         retention_settings({"ISTV_RETAIN_RESTRICTED_MONTHS": "two years"})
+
+
+def test_publishing_refuses_a_period_past_restricted_retention(monkeypatch):
+    from exports.publish import refuse_if_past_retention
+    from istv.periods import parse_period
+
+    monkeypatch.setenv("ISTV_RETAIN_RESTRICTED_MONTHS", "24")
+    refuse_if_past_retention(parse_period("2024-11"), dt.date(2026, 11, 24))  # still kept
+    with pytest.raises(ValueError, match="24-month retention"):
+        refuse_if_past_retention(parse_period("2024-10"), dt.date(2026, 11, 24))

@@ -1,0 +1,95 @@
+"""Publish a partner's bundle, then send it: sealed to the partner's certificate, or plain only
+where the partner's configuration allows it, and every publication and delivery in the audit log.
+
+A bundle that is unchanged is not published again, but it is still delivered: delivery is
+at-least-once, and a target that already holds the same version records a resend and replaces
+nothing (exports/delivery.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from exports.delivery import deliver
+from exports.publish import MANIFEST, Publication, publish
+from istv.audit_log import AuditEntry, AuditLog
+from istv.partners import Partner
+from istv.periods import Period
+from istv.settings import Settings
+
+
+def publish_and_deliver(settings: Settings, partner: Partner, period: Period, run_id: str) -> dict:
+    """One partner period end to end; returns ids, paths and statuses (what XCom holds)."""
+    publication = publish(settings, partner, period, run_id)
+    manifest = json.loads((publication.folder / MANIFEST).read_text(encoding="utf-8"))
+    policy_version = manifest["policy"]["version"]
+    audit = AuditLog(settings.audit_url)
+    try:
+        if publication.status == "published":
+            audit.record(
+                AuditEntry(
+                    event="publication",
+                    partner=partner.id,
+                    period=period.label,
+                    products=",".join(_products(manifest)),
+                    version=publication.version,
+                    files=[{"name": f["path"], "sha256": f["sha256"]} for f in manifest["files"]],
+                    policy_version=policy_version,
+                    run_id=run_id,
+                    recipient=f"published:{publication.folder}",
+                )
+            )
+        files = outgoing_files(settings, partner, publication)
+        result = deliver(
+            files,
+            partner.id,
+            period.label,
+            publication.version,
+            delivery_target(settings, partner),
+            audit,
+            run_id,
+            policy_version,
+        )
+    finally:
+        audit.close()
+    return {**publication.as_dict(), "delivery": result.status, "sealed": bool(partner.certificate)}
+
+
+def outgoing_files(settings: Settings, partner: Partner, publication: Publication) -> list[Path]:
+    """The bundle's files as they leave: sealed (.p7m) when the partner has a certificate."""
+    plain = sorted(p for p in publication.folder.iterdir() if p.is_file())
+    if not partner.certificate:
+        return plain  # the partners file only allows this with allow_plain: true
+    from anonymiser.encryption import load_certificate, load_trust_signer, seal_bundle
+
+    sealed_dir = (
+        settings.data_root / "sealed" / partner.id / publication.period / (publication.version)
+    )
+    if sealed_dir.exists() and len(list(sealed_dir.glob("*.p7m"))) == len(plain):
+        return sorted(sealed_dir.glob("*.p7m"))  # a resend sends the same sealed bytes
+    signer = load_trust_signer(demo_dir=settings.data_root / "secrets" if settings.demo else None)
+    certificate = load_certificate(_under_root(settings, partner.certificate))
+    return sorted(seal_bundle(publication.folder, certificate, signer, sealed_dir))
+
+
+def delivery_target(settings: Settings, partner: Partner) -> dict:
+    """The partner's target with relative paths (local folder, SFTP key files) placed under the
+    data root."""
+    target = dict(partner.delivery)
+    for key in ("path", "known_hosts", "key_file"):
+        if key in target:
+            target[key] = str(_under_root(settings, target[key]))
+    return target
+
+
+def _under_root(settings: Settings, path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else settings.data_root / candidate
+
+
+def _products(manifest: dict) -> list[str]:
+    names = {f.get("product") for f in manifest["files"]} | {
+        p for f in manifest["files"] for p in f.get("products", [])
+    }
+    return sorted(n for n in names if n)
