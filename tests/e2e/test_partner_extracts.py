@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -77,9 +78,16 @@ def _bundle(root: Path, partner: str, period: str, version: str = "v1") -> Path:
     return root / "published" / partner / period / version
 
 
-def test_both_partners_publish_through_the_dag_and_pass_the_audit(partner_dag, data_root):
+def test_both_partners_publish_through_the_dag_and_pass_the_audit(
+    partner_dag, data_root, airflow_home, capfd, caplog
+):
+    caplog.set_level(logging.DEBUG)
     _run(partner_dag, MONTH.label)
     _run(partner_dag, WEEK.label)
+    printed = capfd.readouterr()
+    logged = (printed.out + printed.err + caplog.text).encode()
+    assert caplog.records and found_in_bytes(logged, IDENTIFIERS | TEXTS) == set()
+    assert leaks(airflow_home, IDENTIFIERS | TEXTS) == {}  # metadata DB (XCom) and log files
     csp = _bundle(data_root, "nembridge-csp", MONTH.label)
     police = _bundle(data_root, "nb-police-tasking", WEEK.label)
     for bundle in (csp, police):
