@@ -1,4 +1,8 @@
-"""The pseudonymisation key from an Airflow connection, for trusts that keep secrets in Airflow.
+"""Keys from Airflow connections, for trusts that keep secrets in Airflow.
+
+`istv_hmac_key`: the pseudonymisation key in the password field. `istv_trust_key`: the trust's
+PEM signing key in the password field and its PEM certificate in the extra field
+{"certificate": "..."} (anonymiser/encryption.py).
 
 The connection (default `istv_hmac_key`) holds the key in its password field; any secrets backend
 Airflow is configured with works, including AIRFLOW_CONN_ISTV_HMAC_KEY='{"conn_type": "generic",
@@ -27,8 +31,19 @@ def key_from_airflow_connection(conn_id: str = CONN_ID) -> bytes | None:
         connection = _connection(conn_id)
     except AirflowNotFoundException:
         return None
-    log.info("pseudonymisation key read from Airflow connection %s", conn_id)
+    log.info("key read from Airflow connection %s", conn_id)
     return (connection.password or "").strip().encode()
+
+
+def trust_identity_from_airflow_connection(
+    conn_id: str = "istv_trust_key",
+) -> tuple[bytes, bytes] | None:
+    """(PEM key, PEM certificate) from the connection; None when Airflow or it is absent."""
+    key = key_from_airflow_connection(conn_id)
+    if key is None:
+        return None
+    extra = _connection(conn_id).extra_dejson or {}
+    return key, str(extra.get("certificate", "")).strip().encode()
 
 
 def _connection(conn_id: str) -> Any:

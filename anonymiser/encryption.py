@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers import algorithms
 from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
+from anonymiser.airflow_keys import trust_identity_from_airflow_connection
 from anonymiser.keys import KeyProblem, _read_private_file
 from istv.partners import ID_PATTERN
 from istv.zones import write_atomic
@@ -49,7 +50,8 @@ TRUST_HELP = (
     "to its certificate. To make a self-signed pair: `openssl req -x509 -newkey rsa:3072 "
     "-sha256 -days 730 -nodes -subj '/O=<Trust name>/CN=istv-pipeline signing' "
     "-keyout /secure/istv-trust.key -out /secure/istv-trust.crt && chmod 600 "
-    "/secure/istv-trust.key`, and give partners istv-trust.crt to verify with."
+    "/secure/istv-trust.key`, and give partners istv-trust.crt to verify with. (Or keep the key "
+    'in the Airflow connection istv_trust_key: PEM key as password, extra {"certificate": PEM}.)'
 )
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -82,6 +84,11 @@ def load_trust_signer(
             missing = "ISTV_TRUST_CERT_FILE" if key_file else "ISTV_TRUST_KEY_FILE"
             raise KeyProblem(f"{missing} is not set. {TRUST_HELP}")
         key_path, cert_path = Path(key_file), Path(cert_file)
+    elif (identity := trust_identity_from_airflow_connection()) is not None:
+        origin = "Airflow connection istv_trust_key"
+        key = _signing_key_from_pem(identity[0], origin)
+        certificate = _certificate_from_pem(identity[1], f"{origin} (extra 'certificate')")
+        return _checked_signer(key, certificate, origin, demo_dir)
     elif demo_dir is not None:
         key_path, cert_path = _demo_identity(
             demo_dir / TRUST_KEY_NAME, demo_dir / TRUST_CERT_NAME, DEMO_TRUST_CN
@@ -90,27 +97,39 @@ def load_trust_signer(
         raise KeyProblem(f"No trust signing key. {TRUST_HELP}")
     if not key_path.is_file():
         raise KeyProblem(f"Trust key file {key_path} does not exist. {TRUST_HELP}")
-    key = _load_signing_key(key_path)
-    certificate = load_certificate(cert_path)
+    key = _signing_key_from_pem(_read_private_file(key_path), str(key_path))
+    return _checked_signer(key, load_certificate(cert_path), str(cert_path), demo_dir)
+
+
+def _checked_signer(
+    key: SigningKey, certificate: x509.Certificate, origin: str, demo_dir: Path | None
+) -> TrustSigner:
+    """Refuse a demo certificate outside demo mode, and a key that is not the certificate's."""
     if is_demo_certificate(certificate) and demo_dir is None:
         raise KeyProblem(
-            f"{cert_path} is a demo certificate (O={DEMO_ORG}), which only demo mode may use. "
+            f"{origin} is a demo certificate (O={DEMO_ORG}), which only demo mode may use. "
             f"{TRUST_HELP}"
         )
     if key.public_key() != certificate.public_key():
-        raise KeyProblem(f"The key in {key_path} does not match the certificate {cert_path}.")
+        raise KeyProblem(f"The trust key does not match its certificate ({origin}).")
     return TrustSigner(key, certificate)
 
 
 def load_certificate(path: Path) -> x509.Certificate:
     """A PEM certificate that is valid today and has an RSA or EC key; refused otherwise."""
     try:
-        certificate = x509.load_pem_x509_certificate(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         raise CertificateProblem(f"Certificate file {path} does not exist.") from None
+    return _certificate_from_pem(data, str(path))
+
+
+def _certificate_from_pem(data: bytes, origin: str) -> x509.Certificate:
+    try:
+        certificate = x509.load_pem_x509_certificate(data)
     except ValueError as error:
-        raise CertificateProblem(f"{path} is not a PEM X.509 certificate: {error}") from None
-    _require_current(certificate, f"Certificate {path}")
+        raise CertificateProblem(f"{origin} is not a PEM X.509 certificate: {error}") from None
+    _require_current(certificate, f"Certificate {origin}")
     return certificate
 
 
@@ -198,16 +217,14 @@ def make_test_pki(out_dir: Path, partner_ids: list[str]) -> dict[str, Path]:
     return paths
 
 
-def _load_signing_key(path: Path) -> SigningKey:
-    pem = _read_private_file(path)  # refuses a key its group or others can read
+def _signing_key_from_pem(pem: bytes, origin: str) -> SigningKey:
+    """The trust key from PEM (a file's contents, checked owner-only by the caller)."""
     try:
         key = serialization.load_pem_private_key(pem, password=None)
-    except (TypeError, ValueError) as error:
-        raise KeyProblem(
-            f"{path} is not an unencrypted PEM private key ({error}). {TRUST_HELP}"
-        ) from None
+    except (TypeError, ValueError):
+        raise KeyProblem(f"{origin} is not an unencrypted PEM private key. {TRUST_HELP}") from None
     if not isinstance(key, SigningKey):
-        raise KeyProblem(f"{path}: the trust key must be RSA or EC. {TRUST_HELP}")
+        raise KeyProblem(f"{origin}: the trust key must be RSA or EC. {TRUST_HELP}")
     return key
 
 

@@ -250,3 +250,24 @@ def test_test_pki_keys_are_private_and_certificates_name_the_partner(pki):
     cert = load_certificate(pki["partners/south.crt"])
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "south"
     assert cert.public_key().key_size == 3072
+
+
+def test_trust_key_from_an_airflow_connection(tmp_path, monkeypatch):
+    import json
+
+    from anonymiser.encryption import load_trust_signer
+
+    pki = make_test_pki(tmp_path / "pki", ["north"])
+    key_pem = pki["trust.key"].read_text()
+    cert_pem = pki["trust.crt"].read_text()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_ISTV_TRUST_KEY",
+        json.dumps(
+            {"conn_type": "generic", "password": key_pem, "extra": {"certificate": cert_pem}}
+        ),
+    )
+    signer = load_trust_signer(env={}, demo_dir=tmp_path / "demo")
+    assert signer.certificate.public_bytes(serialization.Encoding.PEM).decode() == cert_pem
+    assert not (tmp_path / "demo" / "trust.key").exists()  # the connection won over demo mode
+    with pytest.raises(KeyProblem, match="demo certificate"):
+        load_trust_signer(env={})  # the demo PKI's certificate outside demo mode
