@@ -153,7 +153,7 @@ def publications_summary(states: dict[str, str], data_root: Path) -> str:
     sent = sorted(p.relative_to(outbox) for p in outbox.glob("*/*/*") if p.is_dir())
     lines.append(f"delivered to the local drop ({outbox}):")
     for folder in sent:
-        files = sorted(folder.iterdir())
+        files = sorted((outbox / folder).iterdir())
         sealed = sum(f.suffix == ".p7m" for f in files)
         lines.append(
             f"  {folder}  {len(files)} files"
