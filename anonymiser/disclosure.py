@@ -147,6 +147,16 @@ def policy_from_mapping(raw: object, source: str = "policy") -> Policy:
         str(product): _rule_from_mapping(rule, default, f"{source}: overrides.{product}")
         for product, rule in overrides_raw.items()
     }
+    for where, rule in [
+        ("default", default),
+        *((f"overrides.{p}", r) for p, r in overrides.items()),
+    ]:
+        if not rule.at_least_as_strict_as(DEFAULT_RULE):
+            raise DisclosureError(
+                f"{source}: {where} is weaker than the minimum this software allows (counts "
+                f"1-{SUPPRESS_UP_TO} suppressed, others rounded to a multiple of {ROUNDING_BASE}); "
+                "a policy may only be made stricter"
+            )
     return Policy(version=str(raw["version"]), default=default, overrides=overrides)
 
 

@@ -1,7 +1,8 @@
 """Publish a partner's bundle, then send it: sealed to the partner's certificate, or plain only
 where the partner's configuration allows it, and every publication and delivery in the audit log.
 
-A bundle that is unchanged is not published again, but it is still delivered: delivery is
+A bundle that is unchanged is not published again, but it is still delivered (and its
+publication logged if an earlier run failed before logging it): delivery is
 at-least-once, and a target that already holds the same version records a resend and replaces
 nothing (exports/delivery.py).
 """
@@ -26,7 +27,13 @@ def publish_and_deliver(settings: Settings, partner: Partner, period: Period, ru
     policy_version = manifest["policy"]["version"]
     audit = AuditLog(settings.audit_url)
     try:
-        if publication.status == "published":
+        logged = any(
+            e["event"] == "publication"
+            and e["period"] == period.label
+            and e["version"] == publication.version
+            for e in audit.entries(partner=partner.id)
+        )
+        if not logged:  # also catches a publication whose log entry failed last time
             audit.record(
                 AuditEntry(
                     event="publication",
@@ -61,7 +68,12 @@ def outgoing_files(settings: Settings, partner: Partner, publication: Publicatio
     plain = sorted(p for p in publication.folder.iterdir() if p.is_file())
     if not partner.certificate:
         return plain  # the partners file only allows this with allow_plain: true
-    from anonymiser.encryption import load_certificate, load_trust_signer, seal_bundle
+    from anonymiser.encryption import (
+        is_demo_certificate,
+        load_certificate,
+        load_trust_signer,
+        seal_bundle,
+    )
 
     sealed_dir = (
         settings.data_root / "sealed" / partner.id / publication.period / (publication.version)
@@ -70,6 +82,11 @@ def outgoing_files(settings: Settings, partner: Partner, publication: Publicatio
         return sorted(sealed_dir.glob("*.p7m"))  # a resend sends the same sealed bytes
     signer = load_trust_signer(demo_dir=settings.data_root / "secrets" if settings.demo else None)
     certificate = load_certificate(_under_root(settings, partner.certificate))
+    if is_demo_certificate(certificate) and not settings.demo:
+        raise ValueError(
+            f"{partner.id}: {partner.certificate} is a demo certificate (made by `istv keys`), "
+            "whose private key sits on this machine; configure the partner's real certificate."
+        )
     return sorted(seal_bundle(publication.folder, certificate, signer, sealed_dir))
 
 

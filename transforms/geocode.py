@@ -374,12 +374,12 @@ def locate_records(
 ) -> pd.DataFrame:
     """The geocoding columns for restricted records, record by record.
 
-    Adds what only the record knows: the patient's own home takes the LSOA of residence, and a
-    place-of-injury code gives the class when the text names nothing (a hint, not a place).
+    Adds what only the record knows: a place-of-injury code gives the class when the text names
+    nothing (a hint, never a place), and a code that says "home" makes the record a private
+    dwelling whatever the text names; the patient's own home takes the LSOA of residence. Last,
+    every private dwelling loses any place, name and point (at most an LSOA stays).
     """
     located = geocoder.geocode(records["assault_location_description"])
-    own_home = located["own_home"].fillna(False).astype(bool) & located["lsoa21cd"].isna()
-    located.loc[own_home, "lsoa21cd"] = records.loc[own_home, "residence_lsoa21cd"]
     if place_hints:
         hint = records["place_of_injury"].map(place_hints)
         use_hint = located["match_method"].isin(["no_match", "no_text", "no_information"]) & (
@@ -387,6 +387,14 @@ def locate_records(
         )
         located.loc[use_hint, "location_class"] = hint[use_hint]
         located.loc[use_hint, "match_method"] = "place_of_injury_hint"
+        coded_home = (hint == "private_dwelling") & (
+            located["location_class"] != "private_dwelling")
+        located.loc[coded_home, "location_class"] = "private_dwelling"
+        located.loc[coded_home, "match_method"] = "place_of_injury_home"
+    private = located["location_class"] == "private_dwelling"
+    located.loc[private, ["place_id", "place_name", "easting", "northing", "match_score"]] = None
+    own_home = located["own_home"].fillna(False).astype(bool) & located["lsoa21cd"].isna()
+    located.loc[own_home, "lsoa21cd"] = records.loc[own_home, "residence_lsoa21cd"]
     return located[OUTPUT_COLUMNS]
 
 

@@ -223,3 +223,36 @@ def test_publish_cli_publishes_then_reports_unchanged(data_root):
     assert "delivery: resent" in again.output  # at-least-once: same version, nothing replaced
     log = CliRunner().invoke(app, ["audit-log", "--partner", "nembridge-csp"])
     assert log.exit_code == 0 and "publication" in log.output and "resend" in log.output
+
+
+def test_a_publication_whose_log_entry_failed_is_logged_on_the_next_run(data_root, monkeypatch):
+    from exports.dispatch import publish_and_deliver
+    from istv.audit_log import AuditLog
+
+    partner = next(p for p in load_partners() if p.id == "nb-police-tasking")
+    monkeypatch.setenv("ISTV_AUDIT_URL", f"sqlite:///{data_root / 'missing' / 'audit.sqlite'}")
+    from sqlalchemy.exc import OperationalError
+
+    with pytest.raises(OperationalError):  # the audit database cannot be opened
+        publish_and_deliver(Settings.from_env(), partner, WEEK, "run-1")
+    monkeypatch.delenv("ISTV_AUDIT_URL")
+    result = publish_and_deliver(Settings.from_env(), partner, WEEK, "run-2")
+    assert result["status"] == "unchanged"
+    log = AuditLog(Settings.from_env().audit_url)
+    events = [e["event"] for e in log.entries(partner=partner.id)]
+    log.close()
+    assert events == ["publication", "delivery"]
+
+
+def test_a_demo_partner_certificate_is_refused_outside_demo_mode(data_root, monkeypatch):
+    from exports.dispatch import publish_and_deliver
+
+    monkeypatch.delenv("ISTV_DEMO")
+    trust = data_root / "secrets"
+    monkeypatch.setenv("ISTV_TRUST_KEY_FILE", str(trust / "trust.key"))
+    monkeypatch.setenv("ISTV_TRUST_CERT_FILE", str(trust / "trust.crt"))
+    monkeypatch.setenv("ISTV_HMAC_KEY", "k" * 40)
+    partner = next(p for p in load_partners() if p.id == "nembridge-csp")
+    with pytest.raises(ValueError, match="demo certificate"):
+        publish_and_deliver(Settings.from_env(), partner, MONTH, "run")
+    assert not (data_root / "outbox" / partner.id).exists()

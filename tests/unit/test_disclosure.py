@@ -129,8 +129,29 @@ def test_publishable_counts(value):
 
 @pytest.mark.parametrize(
     "value",
-    [1, "3", 7, "7", 12, "12", 8, "", " ", None, 10.0, "10.0", "1e1", " 10", "010", "-5", "+10",
-     "**", "x", True, float("nan")],
+    [
+        1,
+        "3",
+        7,
+        "7",
+        12,
+        "12",
+        8,
+        "",
+        " ",
+        None,
+        10.0,
+        "10.0",
+        "1e1",
+        " 10",
+        "010",
+        "-5",
+        "+10",
+        "**",
+        "x",
+        True,
+        float("nan"),
+    ],
 )
 def test_unpublishable_counts(value):
     assert not can_publish_count(value, DEFAULT_RULE)
@@ -216,21 +237,35 @@ def test_partial_override_inherits_from_default(tmp_path: Path):
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ('version: "x"\ndefault: {suppress_up_to: -1, rounding_base: 5, suppressed_symbol: "*"}',
-         "suppress_up_to"),
-        ('version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 0, suppressed_symbol: "*"}',
-         "rounding_base"),
-        ('version: "x"\ndefault: {suppress_up_to: 7.5, rounding_base: 5, suppressed_symbol: "*"}',
-         "suppress_up_to"),
+        (
+            'version: "x"\ndefault: {suppress_up_to: -1, rounding_base: 5, suppressed_symbol: "*"}',
+            "suppress_up_to",
+        ),
+        (
+            'version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 0, suppressed_symbol: "*"}',
+            "rounding_base",
+        ),
+        (
+            'version: "x"\ndefault: {suppress_up_to: 7.5, rounding_base: 5, suppressed_symbol: "*"}',
+            "suppress_up_to",
+        ),
         ('version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5}', "suppressed_symbol"),
-        ('version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5, suppressed_symbol: "5"}',
-         "suppressed_symbol"),
+        (
+            'version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5, suppressed_symbol: "5"}',
+            "suppressed_symbol",
+        ),
         ('default: {suppress_up_to: 7, rounding_base: 5, suppressed_symbol: "*"}', "version"),
         ('version: "x"\n', "default"),
-        ('version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5, suppressed_symbol: "*"}\n'
-         "overrides:\n  trend: {rounding_base: true}", "overrides.trend"),
-        ('version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5, suppressed_symbol: "*"}\n'
-         "overrides:\n  trend: {threshold: 10}", "threshold"),
+        (
+            'version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5, suppressed_symbol: "*"}\n'
+            "overrides:\n  trend: {rounding_base: true}",
+            "overrides.trend",
+        ),
+        (
+            'version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5, suppressed_symbol: "*"}\n'
+            "overrides:\n  trend: {threshold: 10}",
+            "threshold",
+        ),
         ("version: [unclosed", "YAML"),
     ],
 )
@@ -250,9 +285,36 @@ def test_load_policy_missing_file(tmp_path: Path):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"suppress_up_to": -1}, {"rounding_base": 0}, {"suppressed_symbol": ""},
-     {"suppress_up_to": 7.0}],
+    [
+        {"suppress_up_to": -1},
+        {"rounding_base": 0},
+        {"suppressed_symbol": ""},
+        {"suppress_up_to": 7.0},
+    ],
 )
 def test_rule_validates_itself(kwargs):
     with pytest.raises(DisclosureError):
         Rule(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"suppress_up_to": 0, "rounding_base": 1, "suppressed_symbol": "*"},
+        {"suppress_up_to": 7, "rounding_base": 2, "suppressed_symbol": "*"},
+        {"suppress_up_to": 5, "rounding_base": 5, "suppressed_symbol": "*"},
+    ],
+)
+def test_a_policy_weaker_than_the_minimum_is_refused(rule):
+    from anonymiser.disclosure import policy_from_mapping
+
+    with pytest.raises(DisclosureError, match="weaker than the minimum"):
+        policy_from_mapping({"version": "weak", "default": rule})
+    with pytest.raises(DisclosureError, match="weaker than the minimum"):
+        policy_from_mapping(
+            {
+                "version": "weak",
+                "overrides": {"trend": rule},
+                "default": {"suppress_up_to": 7, "rounding_base": 5, "suppressed_symbol": "*"},
+            }
+        )

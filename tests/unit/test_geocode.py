@@ -164,3 +164,16 @@ def test_record_context_fills_own_home_area_and_uses_the_place_hint(geocoder):
     assert got.loc[2, "location_class"] == "licensed_premises"
     assert got.loc[2, "match_method"] == "place_of_injury_hint"
     assert pd.isna(got.loc[2, "place_id"])
+
+
+def test_a_home_code_wins_over_a_street_in_the_text_and_no_dwelling_keeps_a_point(geocoder):
+    records = pd.DataFrame({
+        "assault_location_description": pd.Series(["High Street", "blah", "o/s kettle"],
+                                                  dtype="string"),
+        "residence_lsoa21cd": ["E01990003", "E01990004", "E01990005"],
+        "place_of_injury": ["2000008", "2000008", None],
+    })
+    got = locate_records(records, geocoder, {"2000008": "private_dwelling"})
+    assert (got.loc[[0, 1], "location_class"] == "private_dwelling").all()
+    assert got.loc[[0, 1], ["place_id", "place_name", "easting", "northing"]].isna().all().all()
+    assert got.loc[2, "location_class"] == "licensed_premises"  # no home code: the venue stands
