@@ -80,13 +80,13 @@ def outgoing_files(settings: Settings, partner: Partner, publication: Publicatio
     )
     if sealed_dir.exists() and len(list(sealed_dir.glob("*.p7m"))) == len(plain):
         return sorted(sealed_dir.glob("*.p7m"))  # a resend sends the same sealed bytes
-    signer = load_trust_signer(demo_dir=settings.data_root / "secrets" if settings.demo else None)
     certificate = load_certificate(_under_root(settings, partner.certificate))
     if is_demo_certificate(certificate) and not settings.demo:
         raise ValueError(
             f"{partner.id}: {partner.certificate} is a demo certificate (made by `istv keys`), "
             "whose private key sits on this machine; configure the partner's real certificate."
         )
+    signer = load_trust_signer(demo_dir=settings.data_root / "secrets" if settings.demo else None)
     return sorted(seal_bundle(publication.folder, certificate, signer, sealed_dir))
 
 
