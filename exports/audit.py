@@ -33,6 +33,9 @@ from anonymiser.disclosure import (
 from istv.zones import sha256_file
 from schemas import SCHEMAS_DIR
 
+NOT_A_PLACE = ("private_dwelling", "unknown")
+PLACE_COLUMNS = ("place_id", "place_name", "easting", "northing")
+
 MANIFEST = "manifest.json"
 PRODUCTS_PATH = SCHEMAS_DIR / "products.yaml"
 ABOUT_SHEET = "About"  # the XLSX sheet with period, policy and definitions: text, not audited
@@ -201,7 +204,19 @@ def _check_table(
                 check(value, rule)
             except DisclosureError as exc:
                 offences.append(Offence(file, where, name, show(value), str(exc)))
+        offences += _dwelling_offences(file, where, row)
     return offences, n
+
+
+def _dwelling_offences(file: str, where: str, row: Mapping[str, Any]) -> list[Offence]:
+    """A private dwelling (or an unknown location) must never be a named place or a point."""
+    if row.get("location_class") not in NOT_A_PLACE:
+        return []
+    return [
+        Offence(file, where, name, show(row[name]), f"a {row['location_class']} row has a {name}")
+        for name in PLACE_COLUMNS
+        if name in row and row[name] not in (None, "") and row[name] == row[name]
+    ]
 
 
 def _rows_offence(file: str, entry: Mapping[str, Any], n: int, location: str = "") -> list[Offence]:

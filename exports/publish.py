@@ -175,11 +175,17 @@ def write_bundle(
 
 def read_restricted(zones: Zones, nights: list[dt.date]) -> pd.DataFrame:
     """The restricted records of the given nights (partitions that exist)."""
+    from schemas import restricted_schema
+
     paths = [zones.restricted_partition(n.isoformat()) / "part-0.parquet" for n in nights]
     frames = [pq.read_table(p).to_pandas() for p in paths if p.exists()]
+    for path, frame in zip([p for p in paths if p.exists()], frames, strict=True):
+        if "location_class" not in frame.columns:  # fail closed: never publish a partial night
+            raise ValueError(
+                f"{path.parent.name} has no geocoding columns: the night is being re-run. "
+                "Publish after istv_nightly has finished it."
+            )
     if not frames:
-        from schemas import restricted_schema
-
         return restricted_schema().empty_table().to_pandas()
     return pd.concat(frames, ignore_index=True)
 

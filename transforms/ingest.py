@@ -114,9 +114,9 @@ def _header(path: Path) -> list[str]:
     first = next(csv.reader(io.StringIO(text)), None)
     if not first or not any(name.strip() for name in first):
         raise SourceError(f"{path}: no header row. The first row must name the columns.")
-    duplicates = sorted({name for name in first if first.count(name) > 1})
-    if duplicates:
-        raise SourceError(f"{path}: header names repeated: {duplicates}. Rename them.")
+    repeated = [i + 1 for i, name in enumerate(first) if first.count(name) > 1]
+    if repeated:  # positions, not names: a file without a header row would quote a patient
+        raise SourceError(f"{path}: header names repeated in columns {repeated}. Rename them.")
     return first
 
 

@@ -74,7 +74,7 @@ def to_contract(
     """Return `_row` plus every contract column, in contract order, as strings.
 
     Optional columns the export lacks become nulls; a missing required column is a MappingError
-    naming the column and the export's header (column names are not personal data).
+    naming the contract column and the mapped name, never the export's own header values.
     """
     contract = contract or load_contract()
     by_key = {_key(name): name for name in table.column_names}
@@ -91,9 +91,11 @@ def to_contract(
             columns[item.name] = _join([table[name] for name in found])
         elif item.name in mapping.columns or item.required:
             missing = [s for s, f in zip(sources, found, strict=True) if f is None]
+            # The export's own header is not quoted: in a file without a header row it is a
+            # patient's row, and this message reaches task logs.
             raise MappingError(
-                f"{origin}: column {missing} for '{item.name}' not found; the export has "
-                f"{[n for n in table.column_names if n != ROW_COLUMN]}. "
+                f"{origin}: column {missing} for '{item.name}' not found among the export's "
+                f"{table.num_columns - 1} columns (check its first row is the header). "
                 f"Map it in the mapping file ({mapping.source}) under columns: or constants:."
             )
         else:

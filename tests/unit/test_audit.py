@@ -66,8 +66,13 @@ def publish(folder: Path, hotspots=HOTSPOTS, header=HOTSPOT_HEADER, policy=None)
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [-3.18, 51.48]},
-            "properties": {"rank": 1, "place_name": "Market Street", "assaults": 25,
-                           "previous_assaults": "*", "change": "*"},
+            "properties": {
+                "rank": 1,
+                "place_name": "Market Street",
+                "assaults": 25,
+                "previous_assaults": "*",
+                "change": "*",
+            },
         }
     ]
     (folder / "hotspots.geojson").write_text(
@@ -88,8 +93,7 @@ def publish(folder: Path, hotspots=HOTSPOTS, header=HOTSPOT_HEADER, policy=None)
     write_manifest(
         folder,
         [
-            {"path": "hotspots.csv", "product": "hotspots", "format": "csv",
-             "rows": len(hotspots)},
+            {"path": "hotspots.csv", "product": "hotspots", "format": "csv", "rows": len(hotspots)},
             {"path": "methods.parquet", "product": "methods", "format": "parquet", "rows": 3},
             {"path": "trend.parquet", "product": "trend", "format": "parquet", "rows": 2},
             {"path": "hotspots.geojson", "product": "hotspots", "format": "geojson", "rows": 1},
@@ -118,8 +122,12 @@ def test_small_count_reported_with_file_row_and_column(tmp_path: Path):
     offences = audit_folder(publish(tmp_path / "pub", rows), POLICY)
     assert len(offences) == 1, problems(offences)
     o = offences[0]
-    assert (o.file, o.location, o.column, o.value_repr) == ("hotspots.csv", "row 3", "assaults",
-                                                           "'3'")
+    assert (o.file, o.location, o.column, o.value_repr) == (
+        "hotspots.csv",
+        "row 3",
+        "assaults",
+        "'3'",
+    )
     assert "1..7" in o.problem
 
 
@@ -292,12 +300,16 @@ def test_geojson_properties_checked(tmp_path: Path):
     folder = tmp_path / "pub"
     folder.mkdir()
     features = [
-        {"type": "Feature", "geometry": None,
-         "properties": {"assaults": 6, "previous_assaults": 10, "change": "*"}},
+        {
+            "type": "Feature",
+            "geometry": None,
+            "properties": {"assaults": 6, "previous_assaults": 10, "change": "*"},
+        },
         {"type": "Feature", "geometry": None, "properties": {"assaults": 10, "change": "*"}},
     ]
-    (folder / "h.geojson").write_text(json.dumps({"type": "FeatureCollection",
-                                                  "features": features}))
+    (folder / "h.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features})
+    )
     write_manifest(folder, [{"path": "h.geojson", "product": "hotspots", "format": "geojson"}])
     assert sorted((o.location, o.column) for o in audit_folder(folder, POLICY)) == [
         ("features[0]", "assaults"),
@@ -334,4 +346,29 @@ def test_audit_tree_walks_publications_and_finds_uncovered_files(tmp_path: Path)
     assert sorted((o.file, o.location, o.problem[:20]) for o in offences) == [
         ("demo-police/2026-W10/v1/hotspots.csv", "row 4", "count '7' is in 1..7"),
         ("demo-police/stray.csv", "", "file not covered by "),
+    ]
+
+
+def test_a_private_dwelling_with_a_name_or_point_is_reported(tmp_path: Path):
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    header = ["arrival_date", "location_class", "place_name", "easting", "northing"]
+    write_csv(
+        folder / "istv_records.csv",
+        header,
+        [
+            ["2026-03-01", "licensed_premises", "The Crown", "320400", "180400"],
+            ["2026-03-01", "private_dwelling", "", "", ""],
+            ["2026-03-02", "private_dwelling", "High Street", "320406", "181096"],
+        ],
+    )
+    write_manifest(
+        folder,
+        [{"path": "istv_records.csv", "product": "istv_records", "format": "csv", "rows": 3}],
+    )
+    found = audit_folder(folder)
+    assert sorted((o.location, o.column) for o in found) == [
+        ("row 4", "easting"),
+        ("row 4", "northing"),
+        ("row 4", "place_name"),
     ]

@@ -246,7 +246,8 @@ def test_partial_override_inherits_from_default(tmp_path: Path):
             "rounding_base",
         ),
         (
-            'version: "x"\ndefault: {suppress_up_to: 7.5, rounding_base: 5, suppressed_symbol: "*"}',
+            'version: "x"\n'
+            'default: {suppress_up_to: 7.5, rounding_base: 5, suppressed_symbol: "*"}',
             "suppress_up_to",
         ),
         ('version: "x"\ndefault: {suppress_up_to: 7, rounding_base: 5}', "suppressed_symbol"),
