@@ -159,7 +159,7 @@ def publications_summary(states: dict[str, str], data_root: Path) -> str:
             f"  {folder}  {len(files)} files"
             + (f", {sealed} sealed (.p7m)" if sealed else ", plain (allowed)")
         )
-    lines.append("every publication and delivery: istv audit-log")
+    lines.append(f"every publication and delivery: ISTV_DATA_ROOT={data_root} istv audit-log")
     offences = audit_tree(published) if published.exists() else []
     lines.append(
         f"audit of every published cell: {len(offences)} problems"
