@@ -319,12 +319,8 @@ def _in_period(records: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 
 def _in_previous(records: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """Records of the period before `period` (same kind); all records before it without one."""
-    dates = _dates(records["arrival_date"]).to_numpy()
-    inside = dates < np.datetime64(period.start)
-    if hasattr(period, "previous"):
-        inside &= dates >= np.datetime64(period.previous().start)
-    return records[inside]
+    """Records of the period before `period` (same kind)."""
+    return _in_period(records, period.previous())
 
 
 def _dates(values: pd.Series) -> pd.Series:
