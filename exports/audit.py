@@ -40,6 +40,7 @@ MANIFEST = "manifest.json"
 PRODUCTS_PATH = SCHEMAS_DIR / "products.yaml"
 ABOUT_SHEET = "About"  # the XLSX sheet with period, policy and definitions: text, not audited
 FORMATS = ("csv", "xlsx", "parquet", "geojson")
+VISUAL_FORMATS = ("png", "svg", "html", "pdf")  # charts, maps, briefings: exports/audit_visuals
 MAX_VALUE_CHARS = 20  # published values are not personal, but keep messages one line
 
 
@@ -141,7 +142,11 @@ def _sheet_rows(sheet: Any, title: str) -> Rows:
 
 
 def _read_geojson(path: Path) -> tuple[list[str], list[tuple[str, Mapping[str, Any]]]]:
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    return geojson_rows(json.loads(path.read_text(encoding="utf-8")))
+
+
+def geojson_rows(doc: Any) -> tuple[list[str], list[tuple[str, Mapping[str, Any]]]]:
+    """A FeatureCollection's property names and (location, properties) of each feature."""
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise ValueError("not a GeoJSON FeatureCollection")
     features = doc.get("features")
@@ -161,7 +166,7 @@ def _read_geojson(path: Path) -> tuple[list[str], list[tuple[str, Mapping[str, A
 # --- checking --------------------------------------------------------------------------------
 
 
-def _check_table(
+def check_table(
     file: str,
     product: str,
     header: list[str],
@@ -232,11 +237,17 @@ def _audit_entry(
     entry: Mapping[str, Any],
     products: Mapping[str, _Spec],
     policy: Policy,
+    bundled: frozenset[str] = frozenset(),
 ) -> list[Offence]:
     path = folder / file
     fmt = entry.get("format")
+    if fmt in VISUAL_FORMATS:
+        from exports.audit_visuals import audit_visual
+
+        return audit_visual(path, file, entry, products, policy, bundled)
     if fmt not in FORMATS:
-        return [Offence(file, "", "", show(fmt), f"unknown format (expected one of {FORMATS})")]
+        expected = FORMATS + VISUAL_FORMATS
+        return [Offence(file, "", "", show(fmt), f"unknown format (expected one of {expected})")]
     try:
         if fmt == "xlsx":
             return _audit_xlsx(path, file, entry, products, policy)
@@ -246,12 +257,12 @@ def _audit_entry(
         rule = policy.rule_for(product)
         if fmt == "geojson":
             header, rows = _read_geojson(path)
-            offences, n = _check_table(
+            offences, n = check_table(
                 file, product, header, rows, products, rule, per_row_columns=True
             )
         else:
             header, row_iter = (_read_csv if fmt == "csv" else _read_parquet)(path)
-            offences, n = _check_table(file, product, header, row_iter, products, rule)
+            offences, n = check_table(file, product, header, row_iter, products, rule)
     except Exception as exc:  # an unreadable file cannot be shown to be safe
         return [Offence(file, "", "", "", f"cannot read as {fmt}: {exc}"[:300])]
     return offences + _rows_offence(file, entry, n)
@@ -282,7 +293,7 @@ def _audit_xlsx(
                 offences.append(Offence(file, product, "", "", "listed sheet missing"))
                 continue
             header, rows = _sheet_rows(workbook[product], product)
-            found, n = _check_table(
+            found, n = check_table(
                 file, product, header, rows, products, policy.rule_for(product), location=product
             )
             offences += found
@@ -368,6 +379,13 @@ def audit_folder(
         return [Offence(MANIFEST, "", "", "", f"unreadable manifest: {exc}"[:300])]
 
     recorded, offences = _manifest_policy(manifest, reference, products)
+    bundled = frozenset(
+        name
+        for entry in entries
+        if isinstance(entry, Mapping) and entry.get("format") in FORMATS
+        for name in [entry.get("product"), *(entry.get("products") or [])]
+        if isinstance(name, str)
+    )
     listed: dict[str, Mapping[str, Any]] = {}
     for i, entry in enumerate(entries):
         name = _safe_relative(entry.get("path") if isinstance(entry, Mapping) else None)
@@ -392,7 +410,7 @@ def audit_folder(
             continue
         if sha256_file(path) != entry.get("sha256"):
             offences.append(Offence(name, "", "", "", "sha256 differs from the manifest"))
-        offences += _audit_entry(folder, name, entry, products, recorded)
+        offences += _audit_entry(folder, name, entry, products, recorded, bundled)
     return offences
 
 

@@ -44,6 +44,10 @@ NIGHT_TIME_ECONOMY = ("licensed_premises", "street")
 SEGMENTS = ("all", "night_time_economy")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 PEAK_BAND_HOURS = 3
+BANDS = tuple(
+    f"{h:02d}:00-{(h + PEAK_BAND_HOURS) % 24:02d}:00" for h in range(0, 24, PEAK_BAND_HOURS)
+)
+ALL_LABEL = "all"
 SEX_NOT_KNOWN = "X"
 
 # Place attributes a hotspot row carries (besides place_id).
@@ -87,7 +91,7 @@ def build_products(
     area_lsoas     LSOA 2021 codes of the partner's area
     previous       records of the previous period, for hotspots' previous_assaults (None: zeros;
                    records outside period.previous() are ignored)
-    trend_records  records covering `trend_periods` (needed when `trend` is asked for)
+    trend_records  records covering `trend_periods` (needed for `trend` and `method_trend`)
     trend_periods  the periods of the trend table, oldest first (usually period.last(12))
     products       product names from products.yaml; `prescribed_return` is built only for
                    quarters and left out of the result for other kinds of period
@@ -114,6 +118,8 @@ def build_products(
             table = hotspots(here, before[before["lsoa21cd"].isin(area)])
         elif name == "time_of_day":
             table = time_of_day(here)
+        elif name == "peak_times":
+            table = peak_times(here)
         elif name == "methods":
             table = _with_total(
                 _category_counts(here["assault_method"], METHODS, "assault_method"),
@@ -128,11 +134,12 @@ def build_products(
             )
         elif name == "demographics":
             table = demographics(here, total_label)
-        elif name == "trend":
+        elif name in ("trend", "method_trend"):
             if trend_records is None:
-                raise ValueError("the trend product needs trend_records (records of its periods)")
+                raise ValueError(f"the {name} product needs trend_records (records of its periods)")
             every = _records(trend_records)
-            table = trend(every[every["lsoa21cd"].isin(area)], trend_periods)
+            over_time = trend if name == "trend" else method_trend
+            table = over_time(every[every["lsoa21cd"].isin(area)], trend_periods)
         elif name == "prescribed_return":
             if period.kind != "quarter":
                 continue
@@ -228,6 +235,23 @@ def time_of_day(records: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def peak_times(records: pd.DataFrame) -> pd.DataFrame:
+    """Weekday x 3-hour band (8 rows a weekday, then its total), then each band's total and the
+    overall total, all as true counts: 72 rows, zeros included."""
+    band = _hours(records["assault_hour"]).to_numpy() // PEAK_BAND_HOURS
+    cells = np.bincount((_weekdays(records) - 1) * len(BANDS) + band, minlength=7 * len(BANDS))
+    cells = cells.reshape(7, len(BANDS))
+    rows = []
+    for w, day in enumerate(WEEKDAYS):
+        rows += [(day, hours, int(n)) for hours, n in zip(BANDS, cells[w], strict=True)]
+        rows.append((day, ALL_LABEL, int(cells[w].sum())))
+    rows += [(ALL_LABEL, hours, int(n)) for hours, n in zip(BANDS, cells.sum(axis=0), strict=True)]
+    rows.append((ALL_LABEL, ALL_LABEL, int(cells.sum())))
+    return pd.DataFrame(rows, columns=["weekday", "hours", "assaults"]).astype(
+        {"weekday": "str", "hours": "str", "assaults": "int64"}
+    )
+
+
 def demographics(records: pd.DataFrame, total_label: str = "total") -> pd.DataFrame:
     """Assaults by age band x sex, every combination (zeros included), then a total row."""
     bands = [*age_band_labels(), UNKNOWN]
@@ -261,6 +285,20 @@ def trend(records: pd.DataFrame, periods: list[Period]) -> pd.DataFrame:
             "period": pd.Series([p.label for p in periods], dtype="str"),
             "assaults": np.asarray(counts, dtype="int64"),
         }
+    )
+
+
+def method_trend(records: pd.DataFrame, periods: list[Period]) -> pd.DataFrame:
+    """Assaults by method in each period (by arrival date): every period x method, zeros too."""
+    dates = _dates(records["arrival_date"]).to_numpy()
+    method = _codes(records["assault_method"], METHODS, "assault_method").to_numpy()
+    rows = []
+    for p in periods:
+        inside = method[(dates >= np.datetime64(p.start)) & (dates < np.datetime64(p.end))]
+        counts = pd.Series(inside).value_counts().reindex(METHODS, fill_value=0)
+        rows += [(p.label, m, int(counts[m])) for m in METHODS]
+    return pd.DataFrame(rows, columns=["period", "assault_method", "assaults"]).astype(
+        {"period": "str", "assault_method": "str", "assaults": "int64"}
     )
 
 

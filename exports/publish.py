@@ -4,10 +4,12 @@
 2. True counts from restricted/ records for the partner's area (exports/products.py), for the
    period (by arrival date), the previous period and the last 12 periods of its cadence.
 3. Disclosure control (anonymiser/disclosure.py), product by product under the policy file.
-4. Files written to a staging folder, then the independent audit (exports/audit.py) re-reads
-   every file and blocks the publication on any offending cell: it fails closed.
-5. Versions are immutable: published/<partner>/<period>/v1, v2, ... A re-run whose files are
-   identical to the latest version publishes nothing; changed data (late or corrected records)
+4. Data files written to a staging folder; once the version is known, the charts, map and
+   tasking briefing drawn from the same disclosed tables (exports/visuals.py); then the
+   independent audit (exports/audit.py) re-reads every file and blocks the publication on any
+   offending cell: it fails closed.
+5. Versions are immutable: published/<partner>/<period>/v1, v2, ... A re-run whose data files
+   are identical to the latest version's publishes nothing; changed data (late or corrected records)
    becomes a new version beside the old, with the reason in its manifest.
 """
 
@@ -21,13 +23,16 @@ import tempfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from anonymiser.disclosure import Policy, disclose_changes, disclose_counts, load_policy
 from exports.audit import audit_folder
+from exports.briefing import BriefingContext
 from exports.products import build_products
+from exports.visuals import MapInputs, write_visuals
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
 from istv import __version__
 from istv.completeness import missing_nights, require_complete
@@ -36,6 +41,9 @@ from istv.periods import Period
 from istv.settings import Settings
 from istv.zones import Zones, sha256_file, write_atomic
 from schemas import load_products
+
+if TYPE_CHECKING:
+    from transforms.gazetteer import Gazetteer
 
 MANIFEST = "manifest.json"
 POINT_PRODUCTS = ("hotspots", "istv_records")  # products that also go out as GeoJSON points
@@ -71,9 +79,11 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     zones = Zones(settings.data_root)
     products = list(partner.products_for(period))
     trend_periods = period.last(12)
+    gazetteer = _gazetteer(settings)
+    area = area_lsoas(partner, gazetteer.lsoas)
     tables = build_products(
         records=read_restricted(zones, period.nights()),
-        area_lsoas=area_lsoas(partner, _lsoas(settings)),
+        area_lsoas=area,
         period=period,
         previous=read_restricted(zones, period.previous().nights()),
         trend_records=read_restricted(zones, [n for p in trend_periods for n in p.nights()]),
@@ -98,6 +108,19 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
             if latest is None
             else f"data changed since {latest.name} (late or corrected records)"
         )
+        context = BriefingContext(
+            partner_name=partner.name,
+            period_label=period.label,
+            period_start=period.start,
+            period_end_exclusive=period.end,
+            policy=policy,
+            version=version,
+            reason=reason,
+            notes=notes,
+            software=f"istv-pipeline {__version__}",
+        )
+        map_inputs = partial(_map_inputs, settings, gazetteer, area)
+        files += write_visuals(disclosed, context, staging, map_inputs)
         _write_manifest(staging, files, partner, period, policy, notes, version, reason, run_id)
         offences = audit_folder(staging, policy)
         if offences:
@@ -190,10 +213,17 @@ def read_restricted(zones: Zones, nights: list[dt.date]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _lsoas(settings: Settings) -> pd.DataFrame:
+def _map_inputs(settings: Settings, gazetteer: Gazetteer, area: set[str]) -> MapInputs:
+    from exports.maps import load_background
+
+    background = load_background(settings.reference_dir, area, gazetteer)
+    return MapInputs(background, settings.map_tile_url, settings.map_tile_attribution)
+
+
+def _gazetteer(settings: Settings) -> Gazetteer:
     from transforms.gazetteer import load_gazetteer
 
-    return load_gazetteer(settings.reference_dir).lsoas
+    return load_gazetteer(settings.reference_dir)
 
 
 def _entry(folder: Path, name: str, fmt: str, write, **extra) -> dict:
@@ -262,9 +292,11 @@ def _latest_version(home: Path) -> Path | None:
 
 
 def _same_files(version: Path, files: list[dict]) -> bool:
+    """Whether the data files equal the version's. Only data files count: charts, map and
+    briefing follow from them (and name their version), so they cannot differ on their own."""
     manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    digests = {(f["path"], f["sha256"]) for f in manifest["files"]}
-    return digests == {(f["path"], f["sha256"]) for f in files}
+    digests = {(f["path"], f["sha256"]) for f in manifest["files"] if "kind" not in f}
+    return digests == {(f["path"], f["sha256"]) for f in files if "kind" not in f}
 
 
 def _write_manifest(

@@ -31,6 +31,9 @@ class Settings:
     quarantine_max_share  a night fails when more than this share of in-scope rows is quarantined
     quarantine_grace_rows ... and more than this many rows are
     demo             demo mode: may generate its own pseudonymisation key
+    map_tile_url     optional tile URL template ({z}/{x}/{y}) for the HTML hotspot map's base
+                     map; without it the map has no base layer and needs no network
+    map_tile_attribution  the attribution the tile provider requires (HTML allowed)
     """
 
     data_root: Path
@@ -44,6 +47,8 @@ class Settings:
     quarantine_max_share: float
     quarantine_grace_rows: int
     demo: bool
+    map_tile_url: str | None = None
+    map_tile_attribution: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -69,6 +74,8 @@ class Settings:
                 env.get("ISTV_QUARANTINE_GRACE_ROWS", DEFAULT_QUARANTINE_GRACE_ROWS)
             ),
             demo=env.get("ISTV_DEMO", "").lower() in {"1", "true", "yes"},
+            map_tile_url=env.get("ISTV_MAP_TILE_URL") or None,
+            map_tile_attribution=env.get("ISTV_MAP_TILE_ATTRIBUTION") or None,
         )
 
 
