@@ -68,10 +68,10 @@ def audit_visual(
         if fmt == "pdf" and b"%%EOF" not in data[-1024:]:
             offences.append(Offence(file, "", "", "", "PDF is truncated (no %%EOF)"))
         if fmt == "svg":
-            offences += _svg_offences(file, data)
+            offences += svg_offences(file, data)
         if fmt == "html":
             sources = [s for s in entry.get("sources") or [] if isinstance(s, str)]
-            offences += _html_offences(file, data.decode("utf-8"), sources, products, policy)
+            offences += html_offences(file, data.decode("utf-8"), sources, products, policy)
     except Exception as exc:  # an unreadable file cannot be shown to be safe
         offences.append(Offence(file, "", "", "", f"cannot read as {fmt}: {exc}"[:300]))
     return offences
@@ -94,7 +94,7 @@ def _entry_offences(
     return offences
 
 
-def _svg_offences(file: str, data: bytes) -> list[Offence]:
+def svg_offences(file: str, data: bytes) -> list[Offence]:
     root = ET.fromstring(data)
     if not root.tag.endswith("svg"):
         return [Offence(file, "", "", show(root.tag), "not an SVG document")]
@@ -165,7 +165,7 @@ class _Page(HTMLParser):
             element[4].append(data)
 
 
-def _html_offences(
+def html_offences(
     file: str, text: str, sources: list[str], products: Mapping[str, Any], policy: Policy
 ) -> list[Offence]:
     page = _Page()

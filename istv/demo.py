@@ -142,10 +142,18 @@ def publications_summary(states: dict[str, str], data_root: Path) -> str:
 
     published = data_root / "published"
     lines = ["", "partner bundles (published/<partner>/<period>/<version>):"]
+    briefings = []
     for manifest in sorted(published.glob("*/*/v*/manifest.json")):
         version = manifest.parent
         files = sum(1 for p in version.iterdir() if p.name != "manifest.json")
         lines.append(f"  {version.relative_to(published)}  {files} files")
+        briefings += [version / "briefing.pdf"] if (version / "briefing.pdf").exists() else []
+    if briefings:
+        latest = briefings[-1].parent
+        lines.append(
+            f"open a tasking briefing and map: {latest / 'briefing.html'} (and .pdf), "
+            f"{latest / 'map.html'}"
+        )
     failed = [label for label, state in states.items() if state != "success"]
     if failed:
         lines.append(f"  DAG runs that failed: {', '.join(failed)}")

@@ -1,15 +1,18 @@
 """Canary values for leak tests: unique identifiers planted in an ED export, and the search.
 
-Parquet files are decoded cell by cell and zips (XLSX) member by member, because compression
-would hide raw bytes; every file's content is searched as bytes and as decoded, HTML-unescaped
-and URL-unquoted text.
+Parquet files are decoded cell by cell, zips (XLSX) member by member and PDFs stream by stream,
+because compression would hide raw bytes; every file's content is searched as bytes and as
+decoded, HTML-unescaped and URL-unquoted text.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 import urllib.parse
 import zipfile
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -77,6 +80,26 @@ def found_in_parquet(path: Path, needles: set[str]) -> set[str]:
     return {needle for needle in needles if needle in text}
 
 
+def found_in_pdf(path: Path, needles: set[str]) -> set[str]:
+    """PDFs: search the raw bytes and every stream, decoded (ASCII85 and/or Flate, as
+    reportlab writes them)."""
+    data = path.read_bytes()
+    streams = [data]
+    for match in re.finditer(rb"(?<!end)stream\r?\n(.*?)endstream", data, re.DOTALL):
+        streams.append(_decoded_stream(match.group(1)))
+    return set().union(*(found_in_bytes(stream, needles) for stream in streams))
+
+
+def _decoded_stream(raw: bytes) -> bytes:
+    body = raw.strip()
+    if body.endswith(b"~>"):
+        body = base64.a85decode(body.removeprefix(b"<~")[:-2])
+    try:
+        return zlib.decompress(body)
+    except zlib.error:
+        return body
+
+
 def found_in_zip(path: Path, needles: set[str]) -> set[str]:
     """XLSX and other zips: search every member, since compression hides raw bytes."""
     with zipfile.ZipFile(path) as archive:
@@ -93,6 +116,8 @@ def leaks(directory: Path, needles: set[str], skip: tuple[str, ...] = ()) -> dic
             continue
         if path.suffix == ".parquet":
             hits = found_in_parquet(path, needles)
+        elif path.suffix == ".pdf":
+            hits = found_in_pdf(path, needles)
         elif zipfile.is_zipfile(path):
             hits = found_in_zip(path, needles)
         else:

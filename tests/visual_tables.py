@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from anonymiser.disclosure import load_policy
-from exports.products import METHODS, SEGMENTS, columns_of
+from exports.products import METHODS, SEGMENTS, columns_of, peak_times
 from exports.publish import disclose_products
 from transforms.gazetteer import LOCATION_CLASSES
 
@@ -30,6 +30,18 @@ METHOD_COUNTS = {
     "other": 12,
     "unknown": 0,
 }
+
+
+def busy_records() -> pd.DataFrame:
+    """One record per assault in BUSY (a Monday 2026-10-19 week), for products built from rows."""
+    cells = [(w, h) for (w, h), n in BUSY.items() for _ in range(n)]
+    return pd.DataFrame(
+        {
+            "assault_weekday": [w for w, _ in cells],
+            "assault_hour": [h for _, h in cells],
+            "assault_date": [pd.Timestamp("2026-10-18") + pd.Timedelta(days=w) for w, _ in cells],
+        }
+    )
 
 
 def true_tables() -> dict[str, pd.DataFrame]:
@@ -79,6 +91,7 @@ def true_tables() -> dict[str, pd.DataFrame]:
     tables = {
         "hotspots": hotspots,
         "time_of_day": time_of_day,
+        "peak_times": peak_times(busy_records()),
         "methods": methods,
         "location_classes": location_classes,
         "trend": pd.DataFrame({"period": PERIODS, "assaults": TREND}),

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from anonymiser.encryption import make_test_pki
-from exports.audit import audit_tree
+from exports.audit import audit_folder, audit_tree
 from exports.publish import publish
 from istv import nightly
 from istv.completeness import IncompletePeriod
@@ -109,6 +109,53 @@ def test_both_partners_publish_through_the_dag_and_pass_the_audit(
     assert len(hotspots) > 0 and (hotspots["assaults"] != "*").all()
 
 
+VISUALS = {
+    "chart_time_of_day.png": "chart",
+    "chart_time_of_day.svg": "chart",
+    "chart_trend.png": "chart",
+    "chart_trend.svg": "chart",
+    "chart_methods.png": "chart",
+    "chart_methods.svg": "chart",
+    "map.png": "map",
+    "map.html": "map",
+    "briefing.html": "briefing",
+    "briefing.pdf": "briefing",
+}
+
+
+def test_each_bundle_has_its_charts_map_and_one_page_briefing_in_the_manifest(data_root):
+    import numpy as np
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    settings = Settings.from_env()
+    for partner in load_partners():
+        period = MONTH if partner.cadence == "monthly" else WEEK
+        folder = publish(settings, partner, period, "test").folder
+        entries = {
+            f["path"]: f for f in json.loads((folder / "manifest.json").read_text())["files"]
+        }
+        assert {name: entries[name]["kind"] for name in VISUALS} == VISUALS
+        for name in VISUALS:
+            assert set(entries[name]["sources"]) <= {e.get("product") for e in entries.values()}
+        for name in [n for n in VISUALS if n.endswith(".png")]:
+            with Image.open(folder / name) as image:
+                image.verify()
+            grey = np.asarray(Image.open(folder / name).convert("L"))
+            assert (grey < 128).mean() > 0.005, f"{name} looks blank"
+        document = pdfium.PdfDocument(str(folder / "briefing.pdf"))
+        assert len(document) == 1
+        page = np.asarray(document[0].render(scale=1).to_pil().convert("L"))
+        assert (page < 128).mean() > 0.01
+        words = " ".join(document[0].get_textpage().get_text_range().split())
+        assert partner.name in words and period.label in words
+        document.close()
+        briefing = (folder / "briefing.html").read_text(encoding="utf-8")
+        assert "data-count=" in briefing and period.label in briefing
+        assert 'id="istv-hotspots"' in (folder / "map.html").read_text(encoding="utf-8")
+        assert audit_folder(folder) == []
+
+
 def test_a_partner_bundle_holds_nothing_outside_its_area(data_root):
     settings = Settings.from_env()
     partner = next(p for p in load_partners() if p.id == "nembridge-csp")
@@ -200,6 +247,7 @@ def test_no_planted_identifier_or_location_text_reaches_what_leaves_or_is_logged
         publish_and_deliver(settings, partner, period, "test")
     assert leaks(data_root / "restricted", {ACCEPTED_TEXT})  # the canary row was accepted
     assert any((data_root / "published").rglob("*.xlsx"))
+    assert any((data_root / "published").rglob("briefing.pdf"))
     assert any((data_root / "outbox").rglob("*.p7m")) and any((data_root / "outbox").rglob("*.csv"))
     for place in ("published", "outbox", "sealed", "reports"):
         assert leaks(data_root / place, IDENTIFIERS | TEXTS) == {}, place

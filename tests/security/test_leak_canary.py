@@ -12,6 +12,7 @@ import logging
 import sqlite3
 
 from tests.canaries import (
+    ACCEPTED_TEXT,
     IDENTIFIERS,
     QUARANTINED,
     QUARANTINED_TEXT,
@@ -63,3 +64,17 @@ def test_no_identifier_leaves_the_identifiable_zones(
     assert leaks(airflow_home, IDENTIFIERS | TEXTS) == {}  # metadata DB, config and any logs
     data_docs = data_root / "reports" / "data_docs"
     assert (data_docs / "index.html").exists()
+
+
+def test_the_canary_search_sees_text_inside_a_compressed_pdf(tmp_path):
+    """The published-bundle scans rely on this: a PDF's page text is deflated."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from tests.canaries import found_in_pdf
+
+    path = tmp_path / "page.pdf"
+    canvas = Canvas(str(path), pageCompression=1)
+    canvas.drawString(72, 720, f"seen at {ACCEPTED_TEXT}")
+    canvas.save()
+    assert ACCEPTED_TEXT.encode() not in path.read_bytes()  # compressed: a byte scan misses it
+    assert found_in_pdf(path, TEXTS) == {ACCEPTED_TEXT}
