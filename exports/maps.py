@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from exports.products import NOT_A_PLACE
-from exports.writers import WGS84_DECIMALS, as_text_table
+from exports.writers import WGS84_DECIMALS, feature_collection
 
 if TYPE_CHECKING:
     from anonymiser.disclosure import Rule
@@ -622,7 +622,7 @@ def write_map_html(
         caption=html.escape(caption),
         leaflet_css=leaflet_css,
         app_css=_APP_CSS,
-        hotspots=_json_block(_hotspot_features(hotspots), indent=1),
+        hotspots=_json_block(feature_collection(hotspots), indent=1),
         background=_json_block(_background_features(background)),
         config=_json_block(config, indent=1),
         leaflet_js=leaflet_js,
@@ -631,21 +631,6 @@ def write_map_html(
     if "</script" in leaflet_js.lower() or "</style" in leaflet_css.lower():
         raise ValueError("the vendored Leaflet files cannot be inlined safely")
     Path(path).write_text(page, encoding="utf-8", newline="\n")
-
-
-def _hotspot_features(hotspots: pd.DataFrame) -> dict:
-    """The same features as writers.write_geojson: WGS84 points, every cell as text."""
-    lon, lat = _to_wgs84(hotspots["easting"].to_numpy(float), hotspots["northing"].to_numpy(float))
-    properties = as_text_table(hotspots)
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [_round(x), _round(y)]},
-            "properties": dict(zip(properties.columns, row, strict=True)),
-        }
-        for x, y, row in zip(lon, lat, properties.itertuples(index=False), strict=True)
-    ]
-    return {"type": "FeatureCollection", "features": features}
 
 
 def _background_features(background: MapBackground) -> dict:

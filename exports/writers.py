@@ -86,9 +86,16 @@ def write_xlsx(
 
 def write_geojson(frame: pd.DataFrame, path: Path) -> int:
     """Rows with a point as WGS84 features (properties: every other column); returns features."""
+    collection = feature_collection(frame[frame["easting"].notna() & frame["northing"].notna()])
+    path.write_text(json.dumps(collection, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return len(collection["features"])
+
+
+def feature_collection(located: pd.DataFrame) -> dict:
+    """Rows (each with a BNG easting/northing) as a WGS84 GeoJSON FeatureCollection whose
+    properties are every cell as text: the published GeoJSON, and the data of the HTML map."""
     from pyproj import Transformer
 
-    located = frame[frame["easting"].notna() & frame["northing"].notna()]
     to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
     lon, lat = to_wgs84.transform(
         located["easting"].to_numpy(float), located["northing"].to_numpy(float)
@@ -105,9 +112,7 @@ def write_geojson(frame: pd.DataFrame, path: Path) -> int:
         }
         for x, y, row in zip(lon, lat, properties.itertuples(index=False), strict=True)
     ]
-    collection = {"type": "FeatureCollection", "features": features}
-    path.write_text(json.dumps(collection, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return len(features)
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _text(value: object) -> str:
