@@ -35,6 +35,9 @@ from exports.products import ALL_LABEL, METHODS, WEEKDAYS
 TOP_HOTSPOTS = 10
 BUSIEST_CELLS = 5
 METHOD_PERIODS = 4  # periods of the method trend shown on the page (this one last)
+INCOMPLETE_PREVIOUS = (
+    "The last period was not fully ingested, so every change against it overstates the rise."
+)
 BELOW_THRESHOLD = "none reached the publication threshold (8 or more assaults)"
 HOTSPOT_HEADERS = (
     "#",
@@ -61,6 +64,7 @@ class BriefingContext:
     reason: str
     notes: dict[str, str]
     software: str
+    previous_complete: bool = True  # every night of the previous period was ingested
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class Briefing:
     title: str
     subtitle: str
     headline: list[tuple[str, object, object]]  # (what, this period, change) or empty
+    change_note: str  # why changes against the last period overstate, or ""
     hotspots: list[list[object]]  # rows in HOTSPOT_HEADERS order; counts at 3, 4; change at 5
     peaks: list[tuple[str, list[tuple[str, object]]]]  # ("Busiest days", [("Saturday", 25)])
     peaks_product: str  # the table the peaks come from
@@ -117,6 +122,7 @@ def build_briefing(tables: dict[str, pd.DataFrame], context: BriefingContext) ->
             "assaults seen at the Emergency Department, by date of arrival"
         ),
         headline=headline(tables, policy.rule_for("trend")),
+        change_note="" if context.previous_complete else INCOMPLETE_PREVIOUS,
         hotspots=top_hotspots(tables.get("hotspots")),
         peaks=peak_lists,
         peaks_product=peaks_product,
@@ -298,6 +304,7 @@ img { width: 100%; height: auto; }
 .headline { font-size: 12pt; margin: 4px 0; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 1px 8px; font-size: 8.5pt;
      margin: 0; } dt { font-weight: bold; } dd { margin: 0; }
+.note { font-weight: bold; font-size: 9pt; margin: 2px 0; }
 footer { margin-top: 8px; font-size: 7.5pt; color: #4c6272; }
 """
 
@@ -342,6 +349,8 @@ def render_html(briefing: Briefing) -> str:
             f'<p class="headline">{_esc(what)}: <b>{_count(now, "trend", "span")}</b> '
             f"(change since the last period: {_derived(change, 'trend', 'span')})</p>"
         )
+    if briefing.change_note:
+        parts.append(f'<p class="note">{_esc(briefing.change_note)}</p>')
     parts.append(f"<h2>Top {TOP_HOTSPOTS} hotspots</h2>")
     if briefing.hotspots:
         head = "".join(
@@ -451,6 +460,8 @@ def write_pdf(briefing: Briefing, path: Path) -> None:
                 body,
             )
         )
+    if briefing.change_note:
+        story.append(Paragraph(f"<b>{esc(briefing.change_note)}</b>", small))
     story.append(Paragraph(f"Top {TOP_HOTSPOTS} hotspots", heading))
     if briefing.hotspots:
         rows = [list(HOTSPOT_HEADERS)] + [

@@ -118,6 +118,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
             reason=reason,
             notes=notes,
             software=f"istv-pipeline {__version__}",
+            previous_complete=not missing_nights(settings.ledger_url, period.previous()),
         )
         map_inputs = partial(_map_inputs, settings, gazetteer, area)
         files += write_visuals(disclosed, context, staging, map_inputs)

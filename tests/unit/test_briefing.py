@@ -174,3 +174,17 @@ def test_a_bundle_without_hotspots_or_counts_gets_no_map_and_no_briefing(tmp_pat
     assert all(f["sources"] == ["trend"] for f in only_trend)
     quarterly_return = write_visuals({}, CONTEXT, tmp_path / "q", no_map)
     assert quarterly_return == []
+
+
+def test_changes_against_a_period_not_fully_ingested_are_flagged(tmp_path):
+    from dataclasses import replace
+
+    first_month = replace(CONTEXT, previous_complete=False)
+    briefing = build_briefing(disclosed_tables(), first_month)
+    assert "not fully ingested" in render_html(briefing)
+    write_pdf(briefing, tmp_path / "b.pdf")
+    text = " ".join(
+        pdfium.PdfDocument(str(tmp_path / "b.pdf"))[0].get_textpage().get_text_range().split()
+    )
+    assert "not fully ingested, so every change against it overstates the rise" in text
+    assert "not fully ingested" not in render_html(build_briefing(disclosed_tables(), CONTEXT))
