@@ -7,7 +7,16 @@ import sys
 
 from istv.demo import DAGS_DIR
 
-HEAVY_MODULES = ("pandas", "pyarrow", "great_expectations", "transforms", "anonymiser")
+HEAVY_MODULES = (
+    "pandas",
+    "pyarrow",
+    "great_expectations",
+    "transforms",
+    "anonymiser",
+    "matplotlib",
+    "reportlab",
+    "exports",
+)
 
 
 def test_all_dags_import_without_errors(airflow_home):
