@@ -1,4 +1,5 @@
-"""The disclosure audit log: one row per publication, delivery, resend or failed delivery.
+"""The disclosure audit log: one row per publication, delivery, resend or failed delivery, and
+one row per download portal event (sign-in, sign-out, download, refused request).
 
 A data sharing agreement asks for every disclosure to be logged and reproducible, so the log is
 append-only twice over: this class offers no update or delete, and the database itself refuses
@@ -19,7 +20,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 
 EVENTS = ("publication", "delivery", "resend", "delivery_failed")
-REFUSAL = "istv_disclosures is append-only: UPDATE and DELETE are refused"
 
 METADATA = sa.MetaData()
 DISCLOSURES = sa.Table(
@@ -38,25 +38,59 @@ DISCLOSURES = sa.Table(
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
-_SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER istv_disclosures_no_{verb.lower()} BEFORE {verb} ON istv_disclosures "
-    f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
-    for verb in ("UPDATE", "DELETE")
-]
-_POSTGRES_TRIGGERS = [
-    "CREATE OR REPLACE FUNCTION istv_disclosures_append_only() RETURNS trigger "
-    f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{REFUSAL}'; END $$",
-    "CREATE TRIGGER istv_disclosures_no_change BEFORE UPDATE OR DELETE ON istv_disclosures "
-    "FOR EACH ROW EXECUTE FUNCTION istv_disclosures_append_only()",
-    "CREATE TRIGGER istv_disclosures_no_truncate BEFORE TRUNCATE ON istv_disclosures "
-    "FOR EACH STATEMENT EXECUTE FUNCTION istv_disclosures_append_only()",
-]
-for _statement in _SQLITE_TRIGGERS:
-    sa.event.listen(DISCLOSURES, "after_create", sa.DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in _POSTGRES_TRIGGERS:
-    sa.event.listen(
-        DISCLOSURES, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql")
-    )
+PORTAL_EVENTS = (
+    "sign_in",
+    "sign_in_failed",  # wrong password or unknown user (the fifth in a row locks the name)
+    "sign_in_locked",  # refused without checking the password: too many failures
+    "sign_out",
+    "session_expired",
+    "download",
+    "download_zip",
+    "refused",  # another partner's file, a name not in a manifest, a disabled user, bad CSRF
+)
+PORTAL = sa.Table(
+    "istv_portal_events",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("partner", sa.String(64), nullable=False, index=True),  # the user's partner
+    sa.Column("requested_partner", sa.String(64), nullable=False),  # the partner asked for
+    sa.Column("period", sa.String(32), nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.Column("file", sa.String(255), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # "ok" or "refused"
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("client", sa.String(64), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+
+def append_only(table: sa.Table) -> None:
+    """Make the database itself refuse UPDATE and DELETE (and TRUNCATE on PostgreSQL) on
+    `table`: triggers created with the table, for SQLite and PostgreSQL."""
+    name = table.name
+    refusal = f"{name} is append-only: UPDATE and DELETE are refused"
+    sqlite = [
+        f"CREATE TRIGGER {name}_no_{verb.lower()} BEFORE {verb} ON {name} "
+        f"BEGIN SELECT RAISE(ABORT, '{refusal}'); END"
+        for verb in ("UPDATE", "DELETE")
+    ]
+    postgres = [
+        f"CREATE OR REPLACE FUNCTION {name}_append_only() RETURNS trigger "
+        f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{refusal}'; END $$",
+        f"CREATE TRIGGER {name}_no_change BEFORE UPDATE OR DELETE ON {name} "
+        f"FOR EACH ROW EXECUTE FUNCTION {name}_append_only()",
+        f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}_append_only()",
+    ]
+    for dialect, statements in (("sqlite", sqlite), ("postgresql", postgres)):
+        for statement in statements:
+            sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect=dialect))
+
+
+append_only(DISCLOSURES)
+append_only(PORTAL)
 
 
 @dataclass(frozen=True)
@@ -72,6 +106,23 @@ class AuditEntry:
     policy_version: str
     run_id: str
     recipient: str  # "local:/path" or "sftp://user@host:port/dir", never with a password
+
+
+@dataclass(frozen=True)
+class PortalEvent:
+    """One download portal event. Never a password, a session token or a CSRF token: names,
+    the partner asked for, what was refused and why, and the client address only."""
+
+    event: str
+    outcome: str  # "ok" or "refused"
+    username: str = ""
+    partner: str = ""  # the user's partner ("" when the user is unknown)
+    detail: str = ""
+    requested_partner: str = ""
+    period: str = ""
+    version: str = ""
+    file: str = ""
+    client: str = ""
 
 
 class AuditLog:
@@ -95,9 +146,39 @@ class AuditLog:
         query = sa.select(DISCLOSURES).order_by(DISCLOSURES.c.id)
         if partner:
             query = query.where(DISCLOSURES.c.partner == partner)
+        return self._rows(query, DISCLOSURES, since)
+
+    def record_portal(self, event: PortalEvent) -> None:
+        """Append one portal event; text from a request is cut to the column's length."""
+        if event.event not in PORTAL_EVENTS:
+            raise ValueError(
+                f"portal event {event.event!r} is not one of {', '.join(PORTAL_EVENTS)}"
+            )
+        if event.outcome not in ("ok", "refused"):
+            raise ValueError(f"portal outcome must be 'ok' or 'refused', not {event.outcome!r}")
+        row = {
+            key: value[: PORTAL.c[key].type.length] if PORTAL.c[key].type.length else value
+            for key, value in asdict(event).items()
+        }
+        with self.engine.begin() as connection:
+            connection.execute(PORTAL.insert().values(**row, recorded_at=dt.datetime.now(dt.UTC)))
+
+    def portal_entries(
+        self, partner: str | None = None, since: dt.date | None = None
+    ) -> list[dict]:
+        """Portal events in the order recorded; `partner` matches the user's partner or the
+        partner asked for; `since` is a UTC day, inclusive."""
+        query = sa.select(PORTAL).order_by(PORTAL.c.id)
+        if partner:
+            query = query.where(
+                sa.or_(PORTAL.c.partner == partner, PORTAL.c.requested_partner == partner)
+            )
+        return self._rows(query, PORTAL, since)
+
+    def _rows(self, query, table: sa.Table, since: dt.date | None) -> list[dict]:
         if since:
             start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
-            query = query.where(DISCLOSURES.c.recorded_at >= start)
+            query = query.where(table.c.recorded_at >= start)
         with self.engine.connect() as connection:
             rows = [dict(row._mapping) for row in connection.execute(query)]
         for row in rows:  # SQLite keeps no offset; every time is written in UTC
@@ -123,3 +204,19 @@ def format_entries(entries: list[dict]) -> str:
         files = [f"    {f['sha256']}  {f['name']}" for f in e["files"]]
         blocks.append("\n".join([header, *files]))
     return "\n".join(blocks)
+
+
+def format_portal_entries(entries: list[dict]) -> str:
+    """One line per portal event for `istv audit-log --portal`."""
+    if not entries:
+        return "no portal events"
+    lines = []
+    for e in entries:
+        asked = "/".join(x for x in (e["requested_partner"], e["period"], e["version"]) if x)
+        lines.append(
+            f"{e['recorded_at']:%Y-%m-%d %H:%M:%S}Z {e['event']} {e['outcome']} "
+            f"user={e['username'] or '-'} partner={e['partner'] or '-'} "
+            f"asked={asked or '-'}{'/' + e['file'] if e['file'] else ''} "
+            f"from={e['client'] or '-'}" + (f" ({e['detail']})" if e["detail"] else "")
+        )
+    return "\n".join(lines)

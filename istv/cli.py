@@ -171,17 +171,27 @@ def audit_outputs(
 def audit_log(
     partner: Annotated[str | None, typer.Option(help="Only this partner.")] = None,
     since: Annotated[str | None, typer.Option(help="Only entries on or after YYYY-MM-DD.")] = None,
+    portal: Annotated[
+        bool, typer.Option("--portal", help="Download portal events instead (sign-ins, ...).")
+    ] = False,
 ) -> None:
-    """Every publication and delivery: partner, period, version, files and sha256, recipient."""
+    """Every publication and delivery: partner, period, version, files and sha256, recipient.
+
+    With --portal: every portal sign-in, sign-out, download and refused request instead
+    (--partner matches the user's partner or the partner asked for).
+    """
     import datetime as dt
 
-    from istv.audit_log import AuditLog, format_entries
+    from istv.audit_log import AuditLog, format_entries, format_portal_entries
     from istv.settings import Settings
 
     log = AuditLog(Settings.from_env().audit_url)
     try:
         day = dt.date.fromisoformat(since) if since else None
-        typer.echo(format_entries(log.entries(partner=partner, since=day)))
+        if portal:
+            typer.echo(format_portal_entries(log.portal_entries(partner=partner, since=day)))
+        else:
+            typer.echo(format_entries(log.entries(partner=partner, since=day)))
     finally:
         log.close()
 
@@ -233,3 +243,127 @@ def retention(
         typer.echo(f"{zone}: {verb} {len(names)}" + (f" ({', '.join(names)})" if names else ""))
     for skipped in report.skipped:
         typer.echo(f"left alone: {skipped}")
+
+
+users_app = typer.Typer(
+    help="Download portal users: add, disable, enable, list.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
+
+
+def _portal_db():
+    from exports.portal.config import PortalConfig
+    from exports.portal.store import open_store
+
+    return open_store(PortalConfig.from_env().db_url)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Lower-case letters, digits, '.', '_', '-'.")],
+    partner: Annotated[str, typer.Option(help="The partner id (from the partners file).")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts).")
+    ] = False,
+) -> None:
+    """Add a portal user of PARTNER; the password is asked twice (hidden), at least 12 long."""
+    import datetime as dt
+
+    from exports.portal.users import UserError, add_user, check_password, check_username
+    from istv.partners import load_partners
+
+    try:
+        check_username(username)
+        if partner not in {p.id for p in load_partners()}:
+            raise UserError(f"partner {partner!r} is not in the partners file")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        check_password(password)
+        engine = _portal_db()
+        try:
+            add_user(engine, username, partner, password, dt.datetime.now(dt.UTC))
+        finally:
+            engine.dispose()
+    except UserError as error:
+        typer.echo(f"istv users add: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"added {username} for {partner}")
+
+
+def _set_enabled(username: str, enabled: bool) -> None:
+    from exports.portal.users import UserError, set_enabled
+
+    engine = _portal_db()
+    try:
+        set_enabled(engine, username, enabled)
+    except UserError as error:
+        typer.echo(f"istv users: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"{username}: {'enabled' if enabled else 'disabled, sessions ended'}")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
+    """Disable a user at once: sign-in refused, open sessions ended (the user is kept)."""
+    _set_enabled(username, False)
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Argument(help="The user to enable.")]) -> None:
+    """Enable a disabled user again."""
+    _set_enabled(username, True)
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every user: username, partner, enabled, created, last sign-in (never a password hash)."""
+    from exports.portal.users import list_users
+
+    engine = _portal_db()
+    try:
+        users = list_users(engine)
+    finally:
+        engine.dispose()
+    if not users:
+        typer.echo("no portal users: add one with `istv users add USERNAME --partner ID`")
+        return
+    typer.echo(f"{'username':<24} {'partner':<24} {'enabled':<8} {'created':<17} last sign-in")
+    for user in users:
+        last = user["last_sign_in_at"]
+        typer.echo(
+            f"{user['username']:<24} {user['partner']:<24} {'yes' if user['enabled'] else 'no':<8} "
+            f"{user['created_at']:%Y-%m-%d %H:%M}Z "
+            + (f"{last:%Y-%m-%d %H:%M}Z" if last else "never")
+        )
+
+
+@app.command()
+def portal(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8470,
+    behind_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-proxy",
+            help="A TLS reverse proxy is in front: Secure cookies, X-Forwarded-* from it only.",
+        ),
+    ] = False,
+    proxy_addresses: Annotated[
+        str, typer.Option(help="With --behind-proxy: the proxy's addresses, comma-separated.")
+    ] = "127.0.0.1",
+) -> None:
+    """Run the download portal for partner users (docs/portal.md)."""
+    from exports.portal.serve import check_host, run
+
+    try:
+        check_host(host, behind_proxy)
+    except ValueError as error:
+        typer.echo(f"istv portal: {error}", err=True)
+        raise typer.Exit(2) from None
+    run(host, port, behind_proxy, proxy_addresses)
