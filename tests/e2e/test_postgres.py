@@ -11,12 +11,14 @@ import sqlalchemy as sa
 from istv import nightly
 from istv.ledger import LedgerEntry, RunLedger
 from istv.settings import Settings
-from tests.servers import postgres_bin, postgres_server
+from tests.servers import postgres_bin, postgres_server, require
 
-pytestmark = pytest.mark.skipif(
-    postgres_bin("initdb") is None,
-    reason="PostgreSQL server binaries not installed (.ci/run installs Debian's postgresql)",
-)
+
+@pytest.fixture(autouse=True)
+def _postgres_installed():
+    require(postgres_bin("initdb"), "PostgreSQL not installed (.ci/run installs Debian's)")
+
+
 NIGHT = dt.date(2026, 11, 20)
 
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from istv.audit_log import AuditEntry, AuditLog, format_entries
-from tests.servers import postgres_bin, postgres_server
+from tests.servers import postgres_bin, postgres_server, require
 
 FILES = [
     {"name": "hotspots.csv", "sha256": "a" * 64},
@@ -105,11 +105,8 @@ def test_reopening_keeps_the_triggers(tmp_path):
         reopened.close()
 
 
-@pytest.mark.skipif(
-    postgres_bin("initdb") is None,
-    reason="PostgreSQL server binaries not installed (.ci/run installs Debian's postgresql)",
-)
 def test_postgresql_refuses_update_delete_and_truncate():
+    require(postgres_bin("initdb"), "PostgreSQL not installed (.ci/run installs Debian's)")
     with postgres_server() as url:
         log = AuditLog(url)
         try:

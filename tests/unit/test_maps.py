@@ -25,6 +25,7 @@ from exports.publish import disclose_products
 from exports.writers import as_text_table, write_geojson
 from istv.settings import Settings
 from istv.synth import generate
+from tests.servers import require
 from transforms.gazetteer import load_gazetteer
 
 AREA_LAD = "E06990001"
@@ -274,8 +275,9 @@ def test_no_tile_layer_unless_configured_then_exactly_that_one(disclosed, street
     assert policy.endswith("img-src data: https://*.tiles.example.invalid")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs a headless Chromium")
 def test_the_page_renders_its_circles_offline_in_a_browser(disclosed, streets, tmp_path):
+    require(CHROMIUM, "needs Debian's headless chromium (.ci/run installs it)")
+
     def dom(path: Path) -> str:
         command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                    "--disable-background-networking", "--disable-component-update",
