@@ -21,11 +21,11 @@ from exports.portal.config import PortalConfig
 from exports.portal.store import open_store
 from exports.portal.users import add_user
 from exports.publish import publish
-from istv import nightly
 from istv.partners import load_partners
 from istv.periods import parse_period
 from istv.settings import Settings
 from istv.synth import generate
+from tests.e2e.helpers import ingest_nights
 
 WEEK = parse_period("2026-W43")
 PARTNER_A = "partner-a"
@@ -82,12 +82,7 @@ def published_tree() -> PublishedTree:
     partners_file = root.parent / "partners.yaml"
     partners_file.write_text(yaml.safe_dump(partners_config(root)), encoding="utf-8")
     settings = Settings.from_env({"ISTV_DATA_ROOT": str(root), "ISTV_DEMO": "1"})
-    for night in WEEK.nights():
-        run = f"portal_fixture__{night}"
-        landed = nightly.extract(settings, night, run)
-        checked = nightly.validate_night(settings, night, landed["landing_path"], run)
-        stored = nightly.depersonalise_night(settings, night, checked["validated_path"], run)
-        nightly.geocode_night(settings, night, stored["restricted_path"], run)
+    ingest_nights(settings, WEEK.nights(), "portal_fixture")
     for partner in load_partners(partners_file):
         publish(settings, partner, WEEK, "portal_fixture")
     return PublishedTree(root=root, partners=partners_file)

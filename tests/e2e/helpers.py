@@ -11,6 +11,18 @@ from pathlib import Path
 from istv.demo import nightly_logical_date
 
 
+def ingest_nights(settings, nights: list[dt.date], run_prefix: str) -> None:
+    """The nightly stages for each night, called as the DAG's tasks call them (no Airflow)."""
+    from istv import nightly
+
+    for night in nights:
+        run = f"{run_prefix}__{night}"
+        landed = nightly.extract(settings, night, run)
+        checked = nightly.validate_night(settings, night, landed["landing_path"], run)
+        stored = nightly.depersonalise_night(settings, night, checked["validated_path"], run)
+        nightly.geocode_night(settings, night, stored["restricted_path"], run)
+
+
 def run_night(dag, night: dt.date):
     """One scheduled run of istv_nightly, through Airflow, for `night`."""
     return dag.test(logical_date=nightly_logical_date(night))

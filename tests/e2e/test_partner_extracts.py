@@ -14,14 +14,13 @@ import pytest
 from anonymiser.encryption import make_test_pki
 from exports.audit import audit_folder, audit_tree
 from exports.publish import publish
-from istv import nightly
 from istv.completeness import IncompletePeriod
 from istv.partners import area_lsoas, load_partners
 from istv.periods import parse_period
 from istv.settings import Settings
 from istv.synth import generate
 from tests.canaries import ACCEPTED_TEXT, IDENTIFIERS, TEXTS, found_in_bytes, leaks, plant
-from tests.e2e.helpers import file_digests, task_states
+from tests.e2e.helpers import file_digests, ingest_nights, task_states
 
 MONTH = parse_period("2026-10")
 WEEK = parse_period("2026-W43")
@@ -36,12 +35,7 @@ def month_root(tmp_path_factory) -> Path:
     plant(root / "landing" / "inbox" / f"ed_export_{CANARY_NIGHT}.csv")
     make_test_pki(root / "secrets", [p.id for p in load_partners()])
     settings = Settings.from_env({"ISTV_DATA_ROOT": str(root), "ISTV_DEMO": "1"})
-    for night in MONTH.nights():
-        run = f"fixture__{night}"
-        landed = nightly.extract(settings, night, run)
-        checked = nightly.validate_night(settings, night, landed["landing_path"], run)
-        stored = nightly.depersonalise_night(settings, night, checked["validated_path"], run)
-        nightly.geocode_night(settings, night, stored["restricted_path"], run)
+    ingest_nights(settings, MONTH.nights(), "fixture")
     return root
 
 
