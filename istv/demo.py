@@ -168,6 +168,10 @@ def publications_summary(states: dict[str, str], data_root: Path) -> str:
             + (f", {sealed} sealed (.p7m)" if sealed else ", plain (allowed)")
         )
     lines.append(f"every publication and delivery: ISTV_DATA_ROOT={data_root} istv audit-log")
+    lines.append(
+        f"browse them as a partner would: export ISTV_DATA_ROOT={data_root}; "
+        "istv users add analyst --partner nembridge-csp; istv portal (http://127.0.0.1:8470)"
+    )
     offences = audit_tree(published) if published.exists() else []
     lines.append(
         f"audit of every published cell: {len(offences)} problems"

@@ -28,3 +28,4 @@ def test_summary_lists_bundles_deliveries_and_audits(tmp_path):
     assert "nb-police-tasking/2026-W41/v1  1 files, plain (allowed)" in text
     assert "audit of every published cell" in text
     assert f"open a tasking briefing and map: {briefed / 'briefing.html'}" in text
+    assert "istv users add analyst --partner nembridge-csp; istv portal" in text
