@@ -14,8 +14,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -238,13 +239,14 @@ def _audit_entry(
     products: Mapping[str, _Spec],
     policy: Policy,
     bundled: frozenset[str] = frozenset(),
+    published: Callable[[str], frozenset[str]] = lambda product: frozenset(),
 ) -> list[Offence]:
     path = folder / file
     fmt = entry.get("format")
     if fmt in VISUAL_FORMATS:
         from exports.audit_visuals import audit_visual
 
-        return audit_visual(path, file, entry, products, policy, bundled)
+        return audit_visual(path, file, entry, products, policy, bundled, published)
     if fmt not in FORMATS:
         expected = FORMATS + VISUAL_FORMATS
         return [Offence(file, "", "", show(fmt), f"unknown format (expected one of {expected})")]
@@ -333,6 +335,31 @@ def _manifest_policy(
     return recorded, offences
 
 
+def published_counts(
+    folder: Path, listed: Mapping[str, Mapping[str, Any]], products: Mapping[str, _Spec]
+) -> Callable[[str], frozenset[str]]:
+    """product -> every count value its table file in this bundle publishes, as text (read with
+    the audit's own readers, from the first CSV, Parquet or GeoJSON entry of that product)."""
+
+    @cache
+    def values(product: str) -> frozenset[str]:
+        spec = products.get(product)
+        for name, entry in listed.items():
+            if spec is None or entry.get("product") != product:
+                continue
+            fmt, path = entry.get("format"), folder / name
+            if fmt == "geojson":
+                _, rows = _read_geojson(path)
+            elif fmt in ("csv", "parquet"):
+                _, rows = (_read_csv if fmt == "csv" else _read_parquet)(path)
+            else:
+                continue
+            return frozenset(str(row[c]) for _, row in rows for c in spec.counts if c in row)
+        return frozenset()
+
+    return values
+
+
 def _has_manifest(directory: Path) -> bool:
     return (directory / MANIFEST).is_file()
 
@@ -410,7 +437,15 @@ def audit_folder(
             continue
         if sha256_file(path) != entry.get("sha256"):
             offences.append(Offence(name, "", "", "", "sha256 differs from the manifest"))
-        offences += _audit_entry(folder, name, entry, products, recorded, bundled)
+        offences += _audit_entry(
+            folder,
+            name,
+            entry,
+            products,
+            recorded,
+            bundled,
+            published_counts(folder, listed, products),
+        )
     return offences
 
 

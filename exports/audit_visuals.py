@@ -1,23 +1,35 @@
 """The independent audit of charts, maps and briefings (part of exports/audit.py's run).
 
-These files are drawn from the bundle's disclosed tables, but the audit trusts none of that. It
-refuses a visual that does not name the products it came from (each must be a table of the same
-bundle, which the audit checks cell by cell), a file that is not what its format says, and any
-reference outside the file (an external script, stylesheet, image or link could fetch data or
-leak who opened it). In HTML it re-checks every number the page marks as a count (`data-count`)
-or a change (`data-derived`) against the policy, and that the text shown is that number; the
-map's embedded hotspots are checked like the published GeoJSON (dwellings never a place, every
-count under the policy), and its background may carry names and codes only, never a count.
-PNG, SVG and PDF images are checked for what they are and that they hide no script or link:
-their numbers come from the same tables as the HTML briefing, whose every count is checked.
+These files are drawn from the bundle's disclosed tables, but the audit trusts none of that and
+fails closed on anything it cannot show to be safe:
+- the manifest entry must name its kind and the tables it came from, each a table of the bundle
+  (which the audit checks cell by cell);
+- a file must be what its format says; a PDF may hold no action, link, script or attachment;
+- nothing may refer outside the file (script, stylesheet, image, link, CSS url(), meta refresh,
+  event handler): it could fetch data or tell someone who opened it;
+- the only scripts a page may run are the shipped map scripts (exports/static), byte for byte;
+  data blocks are JSON with a known id;
+- in HTML, every number marked as a count (`data-count`) or change (`data-derived`) must name a
+  source table, pass that table's rule, be shown as itself, and (for counts) be a value that
+  table publishes; a marked element that never closes is refused;
+- the map's embedded hotspots are checked like the published GeoJSON (a class on every point,
+  dwellings never a place, every count under the policy); its background may carry names and
+  codes only; its settings may carry known keys only, and legend sizes the policy allows.
+Numbers inside PNG, SVG and PDF images are not read back: they are drawn from the same tables
+as the HTML briefing, whose every marked number is checked.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+import zlib
+from collections.abc import Callable, Mapping
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -38,16 +50,77 @@ BACKGROUND_PROPERTIES = frozenset({"name", "lsoa21cd", "kind", "locality"})
 CONFIG_KEYS = frozenset(
     {"title", "caption", "source", "notes", "bounds", "radius_per_root", "legend", "tiles"}
 )
+# Attributes that load or point at something, besides any name ending in href or src.
 REFERENCE_ATTRIBUTES = frozenset(
-    {"src", "href", "action", "srcset", "poster", "data", "formaction"}
+    {
+        "action",
+        "formaction",
+        "srcset",
+        "poster",
+        "data",
+        "ping",
+        "background",
+        "lowsrc",
+        "dynsrc",
+        "longdesc",
+        "manifest",
+        "cite",
+        "codebase",
+        "archive",
+        "icon",
+        "usemap",
+        "profile",
+    }  # fmt: skip
 )
-FORBIDDEN_TAGS = frozenset({"iframe", "object", "embed", "base", "form", "frame", "link", "meta"})
+FORBIDDEN_TAGS = frozenset(
+    {
+        "iframe",
+        "object",
+        "embed",
+        "base",
+        "form",
+        "frame",
+        "frameset",
+        "link",
+        "meta",
+        "applet",
+        "portal",
+        "svg",
+        "math",
+        "template",
+    }  # fmt: skip
+)
+VOID_TAGS = frozenset(
+    {"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
 ALLOWED_META = frozenset({"charset", "name", "content"})
 # The one http-equiv a page may carry: its own Content-Security-Policy, which only restricts.
 ALLOWED_HTTP_EQUIV = "content-security-policy"
 # A reference that stays inside the file: a fragment or inline data.
 INSIDE = re.compile(r"^\s*(#|data:)", re.IGNORECASE)
-OUTSIDE_CSS = re.compile(r"url\(\s*['\"]?\s*(?!data:|#)[a-z]*:?//|@import", re.IGNORECASE)
+CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6}\s?|.)", re.DOTALL)
+CSS_FETCH = re.compile(r"(url|image-set|image|src)\s*\(|@import", re.IGNORECASE)
+CSS_INSIDE = re.compile(r"url\(\s*['\"]?\s*(data:|#)", re.IGNORECASE)
+SVG_FORBIDDEN = ("script", "foreignObject", "set", "animate", "animateMotion", "animateTransform")
+PDF_ACTIVE = re.compile(
+    rb"/(JavaScript|JS|URI|Launch|OpenAction|AA|EmbeddedFile|EmbeddedFiles|SubmitForm|GoToR|"
+    rb"GoToE|ImportData|RichMedia|XFA)(?![A-Za-z0-9])"
+)
+PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n(.*?)endstream", re.DOTALL)
+STATIC = Path(__file__).resolve().parent / "static"
+SHIPPED_SCRIPTS = ("leaflet/leaflet.js", "istv-map.js")
+
+
+@cache
+def allowed_scripts() -> frozenset[str]:
+    """sha256 of each script the project ships for its pages: the only ones a page may run."""
+    return frozenset(
+        hashlib.sha256((STATIC / name).read_text(encoding="utf-8").strip().encode()).hexdigest()
+        for name in SHIPPED_SCRIPTS
+    )
+
+
+PublishedValues = Callable[[str], frozenset[str]]  # product -> its published count values
 
 
 def audit_visual(
@@ -57,6 +130,7 @@ def audit_visual(
     products: Mapping[str, Any],
     policy: Policy,
     bundled: frozenset[str],
+    published: PublishedValues,
 ) -> list[Offence]:
     """Offences in one chart, map or briefing file."""
     offences = _entry_offences(file, entry, products, bundled)
@@ -65,13 +139,14 @@ def audit_visual(
         data = path.read_bytes()
         if fmt in MAGIC and not data.startswith(MAGIC[fmt]):
             offences.append(Offence(file, "", "", "", f"not a {fmt.upper()} file"))
-        if fmt == "pdf" and b"%%EOF" not in data[-1024:]:
-            offences.append(Offence(file, "", "", "", "PDF is truncated (no %%EOF)"))
+        if fmt == "pdf":
+            offences += pdf_offences(file, data)
         if fmt == "svg":
             offences += svg_offences(file, data)
         if fmt == "html":
             sources = [s for s in entry.get("sources") or [] if isinstance(s, str)]
-            offences += html_offences(file, data.decode("utf-8"), sources, products, policy)
+            page = data.decode("utf-8")
+            offences += html_offences(file, page, sources, products, policy, published)
     except Exception as exc:  # an unreadable file cannot be shown to be safe
         offences.append(Offence(file, "", "", "", f"cannot read as {fmt}: {exc}"[:300]))
     return offences
@@ -94,6 +169,56 @@ def _entry_offences(
     return offences
 
 
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def pdf_streams(data: bytes) -> list[bytes]:
+    """The file and each of its streams decoded (ASCII85 and/or Flate, as reportlab writes)."""
+    decoded = [data]
+    for match in PDF_STREAM.finditer(data):
+        body = match.group(1).strip()
+        if body.endswith(b"~>"):
+            body = base64.a85decode(body.removeprefix(b"<~")[:-2])
+        try:
+            body = zlib.decompress(body)
+        except zlib.error:
+            pass
+        decoded.append(body)
+    return decoded
+
+
+def pdf_offences(file: str, data: bytes) -> list[Offence]:
+    offences = []
+    if b"%%EOF" not in data[-1024:]:
+        offences.append(Offence(file, "", "", "", "PDF is truncated (no %%EOF)"))
+    for stream in pdf_streams(data):
+        for match in PDF_ACTIVE.finditer(stream):
+            name = match.group(1).decode()
+            offences.append(Offence(file, "", "", name, "PDF holds an action, link or attachment"))
+    return offences
+
+
+# --- CSS and SVG -----------------------------------------------------------------------------
+
+
+def _unescaped(css: str) -> str:
+    def one(match: re.Match) -> str:
+        text = match.group(1)
+        if re.fullmatch(r"[0-9a-fA-F]{1,6}\s?", text):
+            code = int(text.strip(), 16)
+            return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+        return text
+
+    return CSS_ESCAPE.sub(one, css)
+
+
+def css_offences(file: str, where: str, css: str) -> list[Offence]:
+    """CSS may fetch nothing: every url() must be inline data or a fragment, no @import."""
+    text = _unescaped(css)
+    fetches = len(CSS_FETCH.findall(text)) - len(CSS_INSIDE.findall(text))
+    return [Offence(file, where, "", "", "CSS refers outside the file")] if fetches else []
+
+
 def svg_offences(file: str, data: bytes) -> list[Offence]:
     root = ET.fromstring(data)
     if not root.tag.endswith("svg"):
@@ -101,25 +226,41 @@ def svg_offences(file: str, data: bytes) -> list[Offence]:
     offences = []
     for element in root.iter():
         tag = element.tag.rsplit("}", 1)[-1]
-        if tag in ("script", "foreignObject"):
-            offences.append(Offence(file, tag, "", "", "SVG holds a script or foreign content"))
+        if tag in SVG_FORBIDDEN:
+            offences.append(
+                Offence(file, tag, "", "", "SVG holds a script, animation or foreign content")
+            )
+        if tag == "style":
+            offences += css_offences(file, tag, element.text or "")
         for name, value in element.attrib.items():
-            if name.rsplit("}", 1)[-1] == "href" and not INSIDE.match(value):
-                offences.append(Offence(file, tag, name, show(value), "refers outside the file"))
+            local = name.rsplit("}", 1)[-1].lower()
+            if _is_reference(local) and not INSIDE.match(value):
+                offences.append(Offence(file, tag, local, show(value), "refers outside the file"))
+            if local.startswith("on"):
+                offences.append(Offence(file, tag, local, "", "inline event handler"))
+            if local == "style":
+                offences += css_offences(file, tag, value)
     return offences
 
 
+def _is_reference(name: str) -> bool:
+    return name.endswith(("href", "src")) or name in REFERENCE_ATTRIBUTES
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
 class _Page(HTMLParser):
-    """Collects what the HTML audit needs: references, marked numbers and JSON blocks."""
+    """Collects what the HTML audit needs: references, marked numbers, scripts and styles."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.problems: list[tuple[str, str, str]] = []  # (where, value, problem)
-        self.marked: list[tuple[str, str, str, str]] = []  # (attribute, value, product, shown)
-        self.blocks: list[tuple[str, str]] = []  # (id, JSON text)
+        self.marked: list[tuple[str, str, str | None, str]] = []  # attribute, value, product, shown
+        self.scripts: list[tuple[str | None, str, str]] = []  # (type, id, text)
         self.styles: list[str] = []
         self._open: list[list] = []  # [tag, attribute, value, product, text] of marked elements
-        self._script: list | None = None  # [id or None, json?, text parts]
+        self._script: list | None = None  # [type, id, text parts]
         self._style = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -127,28 +268,35 @@ class _Page(HTMLParser):
         if tag in FORBIDDEN_TAGS and not _allowed_meta(tag, values):
             self.problems.append((tag, "", f"<{tag}> is not allowed in a published page"))
         for name, value in values.items():
-            if name in REFERENCE_ATTRIBUTES and not INSIDE.match(value):
+            if _is_reference(name) and not INSIDE.match(value):
                 self.problems.append((tag, value, f"{name} refers outside the file"))
             if name.startswith("on"):
                 self.problems.append((tag, name, "inline event handler"))
         if tag == "script":
-            is_json = values.get("type", "").lower() == "application/json"
-            self._script = [values.get("id"), is_json, []]
+            self._script = [values.get("type"), values.get("id") or "", []]
         if tag == "style":
             self._style = True
+        if "style" in values:
+            self.styles.append(values["style"])
         for attribute in ("data-count", "data-derived"):
-            if attribute in values:
+            if attribute not in values:
+                continue
+            if tag in VOID_TAGS:
+                self.problems.append((tag, attribute, "a marked number must be element text"))
+            else:
                 self._open.append(
                     [tag, attribute, values[attribute], values.get("data-product"), []]
                 )
-        if "style" in values:
-            self.styles.append(values["style"])
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID_TAGS:
+            self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "script" and self._script is not None:
-            block_id, is_json, parts = self._script
-            if is_json:
-                self.blocks.append((block_id or "", "".join(parts)))
+            kind, block_id, parts = self._script
+            self.scripts.append((kind, block_id, "".join(parts)))
             self._script = None
         if tag == "style":
             self._style = False
@@ -164,9 +312,21 @@ class _Page(HTMLParser):
         for element in self._open:
             element[4].append(data)
 
+    def close(self) -> None:
+        super().close()
+        for tag, attribute, value, _, _ in self._open:
+            self.problems.append((tag, value, f"{attribute} element never closes"))
+        if self._script is not None:
+            self.problems.append(("script", "", "script never closes"))
+
 
 def html_offences(
-    file: str, text: str, sources: list[str], products: Mapping[str, Any], policy: Policy
+    file: str,
+    text: str,
+    sources: list[str],
+    products: Mapping[str, Any],
+    policy: Policy,
+    published: PublishedValues,
 ) -> list[Offence]:
     page = _Page()
     page.feed(text)
@@ -174,15 +334,17 @@ def html_offences(
     offences = [
         Offence(file, where, "", show(value), problem) for where, value, problem in page.problems
     ]
-    offences += [
-        Offence(file, "style", "", "", "CSS refers outside the file")
-        for css in page.styles
-        if OUTSIDE_CSS.search(css)
-    ]
+    for css in page.styles:
+        offences += css_offences(file, "style", css)
     for attribute, value, product, shown in page.marked:
-        offences += _marked_offences(file, attribute, value, product, shown, sources, policy)
-    for block_id, raw in page.blocks:
-        offences += _block_offences(file, block_id, raw, products, policy)
+        offences += _marked_offences(
+            file, attribute, value, product, shown, sources, policy, published
+        )
+    for kind, block_id, raw in page.scripts:
+        if kind is not None and kind.strip().lower() == "application/json":
+            offences += _block_offences(file, block_id, raw, products, policy)
+        elif hashlib.sha256(raw.strip().encode()).hexdigest() not in allowed_scripts():
+            offences.append(Offence(file, "script", "", show(raw[:40]), "not a shipped script"))
     return offences
 
 
@@ -194,9 +356,10 @@ def _marked_offences(
     shown: str,
     sources: list[str],
     policy: Policy,
+    published: PublishedValues,
 ) -> list[Offence]:
-    """A number the page marks: from one of the file's sources, valid under that product's
-    rule, and shown as itself (a change may carry a '+')."""
+    """A marked number: from one of the file's sources, valid under that product's rule, shown
+    as itself (a change may carry a '+'), and for a count, one the product publishes."""
     if product not in sources:
         return [Offence(file, attribute, "data-product", show(product), "not one of the sources")]
     check = check_count if attribute == "data-count" else check_derived
@@ -206,6 +369,8 @@ def _marked_offences(
         return [Offence(file, attribute, product, show(value), str(exc))]
     if shown not in (value, f"+{value}"):
         return [Offence(file, attribute, product, show(shown), f"text shown is not {value!r}")]
+    if attribute == "data-count" and value not in published(product):
+        return [Offence(file, attribute, product, show(value), f"not a count {product} publishes")]
     return []
 
 
@@ -234,6 +399,25 @@ def _block_offences(
         location=block_id,
         per_row_columns=True,
     )
+    return offences + _hotspot_points(file, data)
+
+
+def _hotspot_points(file: str, collection: dict) -> list[Offence]:
+    """Every map point is a place with a class and a finite longitude/latitude."""
+    offences = []
+    for i, feature in enumerate(collection["features"]):
+        where = f"{HOTSPOTS_BLOCK} features[{i}]"
+        if not feature["properties"].get("location_class"):
+            offences.append(Offence(file, where, "location_class", "", "a point with no class"))
+        geometry = feature.get("geometry") or {}
+        xy = geometry.get("coordinates")
+        if (
+            geometry.get("type") != "Point"
+            or not isinstance(xy, list)
+            or len(xy) != 2
+            or not all(isinstance(v, int | float) and math.isfinite(v) for v in xy)
+        ):
+            offences.append(Offence(file, where, "geometry", show(geometry), "not a point"))
     return offences
 
 

@@ -76,8 +76,7 @@ class Briefing:
     headline: list[tuple[str, object, object]]  # (what, this period, change) or empty
     change_note: str  # why changes against the last period overstate, or ""
     hotspots: list[list[object]]  # rows in HOTSPOT_HEADERS order; counts at 3, 4; change at 5
-    peaks: list[tuple[str, list[tuple[str, object]]]]  # ("Busiest days", [("Saturday", 25)])
-    peaks_product: str  # the table the peaks come from
+    peaks: list[tuple[str, str, list[tuple[str, object]]]]  # ("Busiest days", table, [...])
     method_periods: list[str]
     methods: list[tuple[str, list[object], object]]  # (label, counts per period, change)
     methods_product: str  # the table the method rows come from
@@ -113,19 +112,17 @@ def build_briefing(tables: dict[str, pd.DataFrame], context: BriefingContext) ->
             draw_trend(tables["trend"], policy.rule_for("trend"), context.period_label), "png"
         )
     methods_product = "method_trend" if "method_trend" in tables else "methods"
-    periods, methods = method_trend(tables, policy.rule_for(methods_product))
-    peaks_product, peak_lists = peaks(tables, policy)
+    periods, methods = method_trend(tables, policy.rule_for(methods_product), context.period_label)
     return Briefing(
         title=f"Violence tasking briefing: {context.partner_name}",
         subtitle=(
             f"{context.period_label}: {context.period_start:%-d %B %Y} to {last_day:%-d %B %Y}, "
             "assaults seen at the Emergency Department, by date of arrival"
         ),
-        headline=headline(tables, policy.rule_for("trend")),
+        headline=headline(tables, policy.rule_for("trend"), context.period_label),
         change_note="" if context.previous_complete else INCOMPLETE_PREVIOUS,
         hotspots=top_hotspots(tables.get("hotspots")),
-        peaks=peak_lists,
-        peaks_product=peaks_product,
+        peaks=peaks(tables, policy),
         method_periods=periods,
         methods=methods,
         methods_product=methods_product,
@@ -141,11 +138,15 @@ def build_briefing(tables: dict[str, pd.DataFrame], context: BriefingContext) ->
     )
 
 
-def headline(tables: dict[str, pd.DataFrame], rule: Rule) -> list[tuple[str, object, object]]:
-    """Assaults this period and the change since the last, from the trend's last two cells."""
-    if "trend" not in tables or len(tables["trend"]) < 2:
+def headline(
+    tables: dict[str, pd.DataFrame], rule: Rule, period_label: str
+) -> list[tuple[str, object, object]]:
+    """Assaults this period and the change since the last, from the trend's last two cells
+    (which must be this period and the one before: the trend ends with its own period)."""
+    trend = tables.get("trend")
+    if trend is None or len(trend) < 2 or trend["period"].iloc[-1] != period_label:
         return []
-    now, before = tables["trend"]["assaults"].iloc[-1], tables["trend"]["assaults"].iloc[-2]
+    now, before = trend["assaults"].iloc[-1], trend["assaults"].iloc[-2]
     return [("Assaults in the area", now, disclose_change(now, before, rule))]
 
 
@@ -170,43 +171,31 @@ def top_hotspots(hotspots: pd.DataFrame | None) -> list[list[object]]:
 
 def peaks(
     tables: dict[str, pd.DataFrame], policy: Policy
-) -> tuple[str, list[tuple[str, list[tuple[str, object]]]]]:
-    """The busiest days, times of day and day-times, by their published counts (largest first,
-    ties in week and clock order), and the table they come from. Weekday x 3-hour bands
-    (peak_times) where the bundle has them, since a week's hourly cells are mostly suppressed;
-    else the hourly cells of time_of_day."""
+) -> list[tuple[str, str, list[tuple[str, object]]]]:
+    """(what, table, [(when, count)]): the busiest days and 3-hour bands (peak_times: a week's
+    hourly cells are mostly suppressed, its margins are not) and the busiest weekday-hours
+    (time_of_day), by published count, largest first, ties in week and clock order."""
+    out = []
     if "peak_times" in tables:
         table, rule = tables["peak_times"], policy.rule_for("peak_times")
-        days = table[(table["weekday"] != ALL_LABEL) & (table["hours"] == ALL_LABEL)]
-        bands = table[(table["weekday"] == ALL_LABEL) & (table["hours"] != ALL_LABEL)]
-        cells = table[(table["weekday"] != ALL_LABEL) & (table["hours"] != ALL_LABEL)]
-        return "peak_times", [
-            ("Busiest days", _largest(days["weekday"], days["assaults"], rule, 2)),
-            ("Busiest times", _largest(bands["hours"], bands["assaults"], rule, 3)),
-            (
-                "Busiest day and time",
-                _largest(
-                    cells["weekday"].str[:3] + " " + cells["hours"],
-                    cells["assaults"],
-                    rule,
-                    BUSIEST_CELLS,
-                ),
-            ),
+        days = table[table["hours"] == ALL_LABEL]
+        bands = table[table["weekday"] == ALL_LABEL]
+        out += [
+            ("Busiest days", "peak_times", _largest(days["weekday"], days["assaults"], rule, 2)),
+            ("Busiest times", "peak_times", _largest(bands["hours"], bands["assaults"], rule, 3)),
         ]
     if "time_of_day" in tables:
         table, rule = tables["time_of_day"], policy.rule_for("time_of_day")
         cells = table[table["segment"] == "all"]
-        names = [
-            f"{WEEKDAYS[int(w) - 1][:3]} {int(h):02d}:00-{(int(h) + 1) % 24:02d}:00"
-            for w, h in cells[["weekday", "hour"]].values
-        ]
-        return "time_of_day", [
-            (
-                "Busiest day and time",
-                _largest(pd.Series(names), cells["assaults"], rule, BUSIEST_CELLS),
-            )
-        ]
-    return "", []
+        names = pd.Series(
+            [
+                f"{WEEKDAYS[int(w) - 1][:3]} {int(h):02d}:00-{(int(h) + 1) % 24:02d}:00"
+                for w, h in cells[["weekday", "hour"]].values
+            ]
+        )
+        busiest = _largest(names, cells["assaults"], rule, BUSIEST_CELLS)
+        out.append(("Busiest hours", "time_of_day", busiest))
+    return out
 
 
 def _largest(names: pd.Series, values: pd.Series, rule: Rule, n: int) -> list[tuple[str, object]]:
@@ -220,13 +209,16 @@ def _largest(names: pd.Series, values: pd.Series, rule: Rule, n: int) -> list[tu
 
 
 def method_trend(
-    tables: dict[str, pd.DataFrame], rule: Rule
+    tables: dict[str, pd.DataFrame], rule: Rule, period_label: str
 ) -> tuple[list[str], list[tuple[str, list[object], object]]]:
-    """Methods over the last few periods with the change since the last one; the period's own
-    methods table when the bundle has no method_trend."""
+    """Methods over the last few periods, ending with this one, with the change since the one
+    before; the period's own methods table when the bundle has no method_trend."""
     if "method_trend" in tables:
         frame = tables["method_trend"]
-        periods = list(dict.fromkeys(frame["period"]))[-METHOD_PERIODS:]
+        ordered = list(dict.fromkeys(frame["period"]))
+        if period_label not in ordered:
+            raise ValueError(f"method_trend does not reach {period_label}")
+        periods = ordered[: ordered.index(period_label) + 1][-METHOD_PERIODS:]
         grid = {(p, m): v for p, m, v in frame[["period", "assault_method", "assaults"]].values}
     elif "methods" in tables:
         periods = ["this period"]
@@ -288,6 +280,8 @@ def suppression_note(tables: dict[str, pd.DataFrame], policy: Policy) -> str:
 
 # --- HTML ------------------------------------------------------------------------------------
 
+# Opened from disk or a mail client, the page still fetches nothing and runs nothing.
+PAGE_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 CSS = """
 @page { size: A4; margin: 12mm; }
 body { font-family: Arial, Helvetica, sans-serif; color: #212b32; margin: 0 auto;
@@ -341,6 +335,7 @@ def render_html(briefing: Briefing) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f'<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}">',
         f"<title>{_esc(briefing.title)}</title><style>{CSS}</style></head><body>",
         f'<h1>{_esc(briefing.title)}</h1><p class="sub">{_esc(briefing.subtitle)}</p>',
     ]
@@ -369,10 +364,8 @@ def render_html(briefing: Briefing) -> str:
     else:
         parts.append("<p>No place reached the publication threshold this period.</p>")
     parts.append("<h2>Peak days and hours</h2>")
-    for what, items in briefing.peaks:
-        shown = ", ".join(
-            f"{_esc(when)} ({_count(n, briefing.peaks_product, 'span')})" for when, n in items
-        )
+    for what, product, items in briefing.peaks:
+        shown = ", ".join(f"{_esc(when)} ({_count(n, product, 'span')})" for when, n in items)
         parts.append(f"<p><b>{_esc(what)}:</b> {shown or _esc(BELOW_THRESHOLD)}</p>")
     parts.append(_image(briefing.images, "peaks", "Assaults by weekday and time of day"))
     parts.append('<div class="cols"><div><h2>Trend</h2>')
@@ -477,7 +470,7 @@ def write_pdf(briefing: Briefing, path: Path) -> None:
     else:
         story.append(Paragraph("No place reached the publication threshold this period.", body))
     story.append(Paragraph("Peak days and hours", heading))
-    for what, items in briefing.peaks:
+    for what, _, items in briefing.peaks:
         shown = ", ".join(f"{esc(when)} ({esc(n)})" for when, n in items)
         story.append(Paragraph(f"<b>{esc(what)}:</b> {shown or esc(BELOW_THRESHOLD)}", body))
     story += image("peaks", width)
@@ -490,9 +483,19 @@ def write_pdf(briefing: Briefing, path: Path) -> None:
             [name, *values] + ([signed(change)] if changes else [])
             for name, values, change in briefing.methods
         ]
-        grid = Table([head, *body_rows])
+        side = width * 0.48 - 4 * mm  # the method column takes what the numbers leave
+        numbers = [12.5 * mm] * (len(head) - 1)
+        grid = Table([head, *body_rows], colWidths=[side - sum(numbers), *numbers])
         grid.setStyle(table_style)
-        grid.setStyle(TableStyle([("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
+        grid.setStyle(
+            TableStyle(
+                [
+                    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                    ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
+                    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
+                ]
+            )
+        )
         methods.append(grid)
     columns = Table([[trend, methods]], colWidths=[width * 0.52, width * 0.48])
     columns.setStyle(

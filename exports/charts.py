@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from anonymiser.disclosure import Rule
-from exports.products import ALL_LABEL, BANDS, METHODS, WEEKDAYS
+from exports.products import ALL_LABEL, METHODS, WEEKDAYS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -81,12 +81,28 @@ def draw_time_of_day(table: pd.DataFrame, rule: Rule, period_label: str) -> Figu
 
 
 def draw_peak_times(table: pd.DataFrame, rule: Rule, period_label: str) -> Figure:
-    """Weekday x 3-hour band heat map (the totals rows left out): coarse enough for a week."""
-    cells = table[(table["weekday"] != ALL_LABEL) & (table["hours"] != ALL_LABEL)]
-    grid = {(w, h): v for w, h, v in cells[["weekday", "hours", "assaults"]].values}
-    rows = [[grid.get((day, band), 0) for band in BANDS] for day in WEEKDAYS]
-    panels = [("Assaults by weekday and 3-hour band", rows)]
-    return _heat_maps(panels, list(BANDS), "Time of assault (local)", rule, period_label, 9)
+    """Assaults by weekday and by 3-hour band, side by side: the margins of peak_times."""
+    from matplotlib.figure import Figure
+
+    days = table[table["hours"] == ALL_LABEL]
+    bands = table[table["weekday"] == ALL_LABEL]
+    fig = Figure(figsize=(11, 3.6), dpi=DPI, layout="constrained")
+    by_day, by_band = fig.subplots(1, 2, width_ratios=[7, 8])
+    _bars(by_day, [d[:3] for d in days["weekday"]], list(days["assaults"]), rule, False)
+    _bars(
+        by_band,
+        [b.replace("-", "-\n") for b in bands["hours"]],
+        list(bands["assaults"]),
+        rule,
+        False,
+    )
+    by_day.set_title("By weekday", loc="left")
+    by_band.set_title("By time of day (local)", loc="left")
+    by_band.tick_params(axis="x", labelsize=8)
+    by_day.set_ylabel("assaults")
+    fig.suptitle(f"When assaults happen, {period_label}", x=0.01, ha="left", weight="bold")
+    fig.supxlabel(caption(rule), x=0.01, ha="left", fontsize=8, color=INK)
+    return fig
 
 
 def _heat_maps(

@@ -79,8 +79,9 @@ BNG_MAX_EASTING = 700_000.0
 BNG_MAX_NORTHING = 1_300_000.0
 _STREET_TYPES = {"street_id": "str", "name": "str", "easting": "float64", "northing": "float64"}
 _REQUIRED = ("rank", "place_name", "location_class", "easting", "northing", "assaults")
-_LEAFLET = Path(__file__).parent / "static" / "leaflet"
-_SOURCE_MAP = re.compile(r"\n//# sourceMappingURL=\S*\s*$")
+_STATIC = Path(__file__).parent / "static"
+# The only scripts a map page runs, inlined verbatim (the audit allows exactly these files).
+SCRIPTS = ("leaflet/leaflet.js", "istv-map.js")
 
 
 @dataclass(frozen=True, eq=False)
@@ -607,9 +608,10 @@ def write_map_html(
         "legend": legend_counts(max(counts, default=0)),
         "tiles": tiles,
     }
-    leaflet_js = _SOURCE_MAP.sub("\n", (_LEAFLET / "leaflet.js").read_text(encoding="utf-8"))
-    leaflet_css = (_LEAFLET / "leaflet.css").read_text(encoding="utf-8")
-    scripts = [leaflet_js, _APP_JS]
+    leaflet_js, app_js = (_STATIC / name for name in SCRIPTS)
+    leaflet_js, app_js = leaflet_js.read_text(encoding="utf-8"), app_js.read_text(encoding="utf-8")
+    leaflet_css = (_STATIC / "leaflet" / "leaflet.css").read_text(encoding="utf-8")
+    scripts = [leaflet_js, app_js]
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
         for s in scripts
@@ -621,12 +623,12 @@ def write_map_html(
         title=html.escape(title),
         caption=html.escape(caption),
         leaflet_css=leaflet_css,
-        app_css=_APP_CSS,
+        app_css=(_STATIC / "istv-map.css").read_text(encoding="utf-8"),
         hotspots=_json_block(feature_collection(hotspots), indent=1),
         background=_json_block(_background_features(background)),
         config=_json_block(config, indent=1),
         leaflet_js=leaflet_js,
-        app_js=_APP_JS,
+        app_js=app_js,
     )
     if "</script" in leaflet_js.lower() or "</style" in leaflet_css.lower():
         raise ValueError("the vendored Leaflet files cannot be inlined safely")
@@ -735,146 +737,4 @@ _PAGE = """<!DOCTYPE html>
 </html>
 """
 
-_APP_CSS = """html, body { height: 100%; margin: 0; font-family: Arial, Helvetica, sans-serif; }
-body { display: flex; flex-direction: column; }
-header { padding: 8px 14px 6px; border-bottom: 1px solid #ccc; }
-header h1 { font-size: 20px; margin: 0 0 4px; }
-header p { font-size: 13px; margin: 0; color: #333; }
-#map { flex: 1; background: #ffffff; }
-.istv-panel { background: rgba(255, 255, 255, 0.94); padding: 6px 10px; border: 1px solid #999;
-  border-radius: 4px; font-size: 12px; line-height: 1.35; color: #1a1a1a; }
-.istv-panel h2 { font-size: 13px; margin: 0 0 4px; }
-.istv-list { max-height: 45vh; overflow-y: auto; margin: 0; padding: 0; list-style: none; }
-.istv-list li { cursor: pointer; padding: 1px 0; }
-.istv-list li:hover { text-decoration: underline; }
-.istv-note { font-weight: bold; }
-.istv-rank { background: transparent; border: none; box-shadow: none; color: #fff;
-  font-weight: bold; font-size: 12px; padding: 0; text-shadow: 0 0 2px #000, 0 0 2px #000; }
-.istv-rank::before { display: none; }
-.istv-popup th { text-align: left; padding-right: 8px; font-weight: normal; color: #555; }
-"""
 
-_APP_JS = """
-(function () {
-  "use strict";
-  function data(id) { return JSON.parse(document.getElementById(id).textContent); }
-  var hotspots = data("istv-hotspots");
-  var background = data("istv-background");
-  var config = data("istv-map-config");
-  var FILL = "#b2182b", OUTLINE = "#1a1a1a";
-
-  function el(tag, text, className) {
-    var node = document.createElement(tag);
-    if (text !== undefined) { node.textContent = text; }
-    if (className) { node.className = className; }
-    return node;
-  }
-  function radius(count) { return config.radius_per_root * Math.sqrt(count); }
-  function panel(position, build) {
-    var control = L.control({position: position});
-    control.onAdd = function () {
-      var div = el("div", undefined, "istv-panel");
-      build(div);
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.disableScrollPropagation(div);
-      return div;
-    };
-    return control;
-  }
-
-  var map = L.map("map", {zoomSnap: 0.25});
-  map.fitBounds(config.bounds, {padding: [20, 20]});  // a view first: vector layers need one
-  if (config.tiles) {
-    L.tileLayer(config.tiles.url, {attribution: config.tiles.attribution, maxZoom: 19})
-      .addTo(map);
-  }
-  map.attributionControl.addAttribution(config.source);
-
-  L.geoJSON(background, {
-    style: function () {
-      return {color: "#8c8c8c", weight: 1, fillColor: "#f3f3f3", fillOpacity: 0.7};
-    },
-    pointToLayer: function (feature, latlng) {
-      return L.circleMarker(latlng, {radius: 2.5, stroke: false, fillColor: "#8f8f8f",
-        fillOpacity: 1});
-    },
-    onEachFeature: function (feature, layer) {
-      var p = feature.properties || {};
-      layer.bindTooltip(el("span", p.name || p.lsoa21cd || ""));
-    }
-  }).addTo(map);
-
-  var rows = [["Rank", "rank"], ["Place", "place_name"], ["Class", "location_class"],
-    ["Assaults", "assaults"], ["Previous period", "previous_assaults"], ["Change", "change"],
-    ["Peak day", "peak_weekday"], ["Peak hours", "peak_hours"]];
-  function popup(p) {
-    var table = el("table", undefined, "istv-popup");
-    rows.forEach(function (row) {
-      if (!(row[1] in p)) { return; }
-      var tr = el("tr");
-      tr.appendChild(el("th", row[0]));
-      tr.appendChild(el("td", String(p[row[1]]).replace(/_/g, " ")));
-      table.appendChild(tr);
-    });
-    return table;
-  }
-
-  var circles = [];
-  hotspots.features.forEach(function (feature) {
-    var p = feature.properties, c = feature.geometry.coordinates;
-    var circle = L.circleMarker([c[1], c[0]], {
-      radius: radius(parseInt(p.assaults, 10)), color: OUTLINE, weight: 1.5,
-      fillColor: FILL, fillOpacity: 0.8, className: "istv-hotspot"
-    });
-    circle.bindPopup(popup(p));
-    circle.bindTooltip(el("span", p.rank),
-      {permanent: true, direction: "center", className: "istv-rank"});
-    circle.addTo(map);
-    circles.push(circle);
-  });
-
-  panel("topright", function (div) {
-    div.appendChild(el("h2", "Hotspots"));
-    var list = el("ol", undefined, "istv-list");
-    hotspots.features.forEach(function (feature, i) {
-      var p = feature.properties;
-      var item = el("li", p.rank + ". " + p.place_name + " (" + p.assaults + ")");
-      item.addEventListener("click", function () {
-        map.setView(circles[i].getLatLng(), Math.max(map.getZoom(), 16));
-        circles[i].openPopup();
-      });
-      list.appendChild(item);
-    });
-    div.appendChild(list);
-    config.notes.forEach(function (note) { div.appendChild(el("p", note, "istv-note")); });
-  }).addTo(map);
-
-  panel("bottomright", function (div) {
-    div.appendChild(el("h2", "Assaults (rounded)"));
-    var ns = "http://www.w3.org/2000/svg";
-    var biggest = radius(config.legend[config.legend.length - 1]);
-    config.legend.forEach(function (count) {
-      var r = radius(count), size = 2 * biggest + 4;
-      var row = el("div");
-      var svg = document.createElementNS(ns, "svg");
-      svg.setAttribute("width", size);
-      svg.setAttribute("height", 2 * r + 4);
-      svg.style.verticalAlign = "middle";
-      var circle = document.createElementNS(ns, "circle");
-      circle.setAttribute("cx", size / 2);
-      circle.setAttribute("cy", r + 2);
-      circle.setAttribute("r", r);
-      circle.setAttribute("fill", FILL);
-      circle.setAttribute("fill-opacity", "0.8");
-      circle.setAttribute("stroke", OUTLINE);
-      circle.setAttribute("stroke-width", "1.5");
-      svg.appendChild(circle);
-      row.appendChild(svg);
-      row.appendChild(el("span", " " + count));
-      div.appendChild(row);
-    });
-  }).addTo(map);
-
-  L.control.scale({imperial: false}).addTo(map);
-})();
-"""

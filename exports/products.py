@@ -236,17 +236,14 @@ def time_of_day(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def peak_times(records: pd.DataFrame) -> pd.DataFrame:
-    """Weekday x 3-hour band (8 rows a weekday, then its total), then each band's total and the
-    overall total, all as true counts: 72 rows, zeros included."""
+    """Assaults on each weekday (hours "all"), then in each 3-hour band (weekday "all"): true
+    counts, zeros included. Only these margins, never the weekday x band cells under them, so
+    no published cell can be recovered by subtracting the others from its total."""
     band = _hours(records["assault_hour"]).to_numpy() // PEAK_BAND_HOURS
-    cells = np.bincount((_weekdays(records) - 1) * len(BANDS) + band, minlength=7 * len(BANDS))
-    cells = cells.reshape(7, len(BANDS))
-    rows = []
-    for w, day in enumerate(WEEKDAYS):
-        rows += [(day, hours, int(n)) for hours, n in zip(BANDS, cells[w], strict=True)]
-        rows.append((day, ALL_LABEL, int(cells[w].sum())))
-    rows += [(ALL_LABEL, hours, int(n)) for hours, n in zip(BANDS, cells.sum(axis=0), strict=True)]
-    rows.append((ALL_LABEL, ALL_LABEL, int(cells.sum())))
+    by_day = np.bincount(_weekdays(records) - 1, minlength=7)
+    by_band = np.bincount(band, minlength=len(BANDS))
+    rows = [(day, ALL_LABEL, int(n)) for day, n in zip(WEEKDAYS, by_day, strict=True)]
+    rows += [(ALL_LABEL, hours, int(n)) for hours, n in zip(BANDS, by_band, strict=True)]
     return pd.DataFrame(rows, columns=["weekday", "hours", "assaults"]).astype(
         {"weekday": "str", "hours": "str", "assaults": "int64"}
     )

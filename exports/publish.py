@@ -100,13 +100,12 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     try:
         files = write_bundle(disclosed, partner, period, policy, notes, staging)
         latest = _latest_version(home)
-        if latest is not None and _same_files(latest, files):
+        before = _data_files(latest) if latest is not None else None
+        if latest is not None and _digests(before) == _digests(files):
             return Publication(partner.id, period.label, latest.name, latest, "unchanged")
         version = f"v{int(latest.name[1:]) + 1}" if latest is not None else "v1"
         reason = (
-            "first publication"
-            if latest is None
-            else f"data changed since {latest.name} (late or corrected records)"
+            "first publication" if latest is None else change_reason(latest.name, before, files)
         )
         context = BriefingContext(
             partner_name=partner.name,
@@ -292,12 +291,38 @@ def _latest_version(home: Path) -> Path | None:
     return max(versions, key=lambda p: int(p.name[1:]), default=None)
 
 
-def _same_files(version: Path, files: list[dict]) -> bool:
-    """Whether the data files equal the version's. Only data files count: charts, map and
-    briefing follow from them (and name their version), so they cannot differ on their own."""
+def _data_files(version: Path) -> list[dict]:
+    """A version's data files (tables, workbook), without its charts, map and briefing: a
+    version is unchanged when its data is, so a new version is never made for pictures alone
+    (which also name their version); a version published before visuals existed keeps none."""
     manifest = json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    digests = {(f["path"], f["sha256"]) for f in manifest["files"] if "kind" not in f}
-    return digests == {(f["path"], f["sha256"]) for f in files if "kind" not in f}
+    return [f for f in manifest["files"] if "kind" not in f]
+
+
+def _digests(files: list[dict]) -> set[tuple[str, str]]:
+    return {(f["path"], f["sha256"]) for f in files}
+
+
+def change_reason(previous: str, before: list[dict], after: list[dict]) -> str:
+    """Why a new version: products added or dropped (an entitlement changed), and/or data
+    changed in files both versions have (late or corrected records)."""
+
+    def products(files: list[dict]) -> set[str]:
+        return {p for f in files for p in [f.get("product"), *f.get("products", [])] if p}
+
+    old, new = {f["path"]: f for f in before}, {f["path"]: f for f in after}
+    added, dropped = products(after) - products(before), products(before) - products(after)
+    changed = [
+        path
+        for path in old.keys() & new.keys()
+        if old[path]["sha256"] != new[path]["sha256"]
+        and old[path].get("products") == new[path].get("products")
+    ]
+    parts = [f"products added: {', '.join(sorted(added))}"] if added else []
+    parts += [f"products dropped: {', '.join(sorted(dropped))}"] if dropped else []
+    if changed or not parts:
+        parts.append("data changed (late or corrected records)")
+    return f"since {previous}: " + "; ".join(parts)
 
 
 def _write_manifest(

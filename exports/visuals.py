@@ -53,9 +53,9 @@ def write_visuals(
 ) -> list[dict]:
     """Charts, map and briefing for the bundle in `folder`; returns their manifest entries.
     `map_inputs` is called only when the bundle has hotspots (it reads reference data)."""
-    rule = context.policy.default
     files = []
     for spec in charts_for(tables):
+        rule = context.policy.rule_for(spec.product)
         figure = spec.draw(tables[spec.product], rule, context.period_label)
         for fmt in CHART_FORMATS:
             data = figure_bytes(figure, fmt)
@@ -70,9 +70,8 @@ def write_visuals(
             )
     if "hotspots" in tables:
         files += _map_files(tables["hotspots"], context, folder, map_inputs())
-    sources = [p for p in BRIEFING_PRODUCTS if p in tables]
-    if sources:
-        sources += ["location_classes"] if "location_classes" in tables else []
+    if any(p in tables for p in BRIEFING_PRODUCTS):
+        sources = list(tables)  # its suppression note speaks for every table of the bundle
         briefing = build_briefing(tables, context)
         files.append(
             visual_entry(

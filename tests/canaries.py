@@ -7,12 +7,9 @@ decoded, HTML-unescaped and URL-unquoted text.
 
 from __future__ import annotations
 
-import base64
 import html
-import re
 import urllib.parse
 import zipfile
-import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -81,23 +78,11 @@ def found_in_parquet(path: Path, needles: set[str]) -> set[str]:
 
 
 def found_in_pdf(path: Path, needles: set[str]) -> set[str]:
-    """PDFs: search the raw bytes and every stream, decoded (ASCII85 and/or Flate, as
-    reportlab writes them)."""
-    data = path.read_bytes()
-    streams = [data]
-    for match in re.finditer(rb"(?<!end)stream\r?\n(.*?)endstream", data, re.DOTALL):
-        streams.append(_decoded_stream(match.group(1)))
+    """PDFs: search the raw bytes and every stream, decoded as the audit decodes them."""
+    from exports.audit_visuals import pdf_streams
+
+    streams = pdf_streams(path.read_bytes())
     return set().union(*(found_in_bytes(stream, needles) for stream in streams))
-
-
-def _decoded_stream(raw: bytes) -> bytes:
-    body = raw.strip()
-    if body.endswith(b"~>"):
-        body = base64.a85decode(body.removeprefix(b"<~")[:-2])
-    try:
-        return zlib.decompress(body)
-    except zlib.error:
-        return body
 
 
 def found_in_zip(path: Path, needles: set[str]) -> set[str]:

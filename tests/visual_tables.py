@@ -11,7 +11,7 @@ from exports.products import METHODS, SEGMENTS, columns_of, peak_times
 from exports.publish import disclose_products
 from transforms.gazetteer import LOCATION_CLASSES
 
-PERIODS = [f"2026-{m:02d}" for m in range(1, 13)]
+PERIODS = ["2025-11", "2025-12", *[f"2026-{m:02d}" for m in range(1, 11)]]  # up to 2026-10
 # weekday (1 = Monday), hour -> true count; every other cell is 0
 BUSY = {(6, 23): 31, (6, 22): 24, (7, 0): 26, (5, 23): 18, (3, 13): 3}
 HOTSPOTS = [  # place_id, name, class, assaults, previous, easting, northing
@@ -107,3 +107,14 @@ def true_tables() -> dict[str, pd.DataFrame]:
 
 def disclosed_tables() -> dict[str, pd.DataFrame]:
     return disclose_products(true_tables(), load_policy())
+
+
+def published_values(tables: dict[str, pd.DataFrame]):
+    """product -> its published count values as text, as the audit reads them from a bundle."""
+    from schemas import load_products
+
+    def values(product: str) -> frozenset[str]:
+        columns = load_products()[product]["counts"] if product in tables else []
+        return frozenset(str(v) for c in columns for v in tables[product][c])
+
+    return values

@@ -201,7 +201,7 @@ def test_republishing_is_byte_identical_and_changed_data_is_a_new_version(data_r
     assert (changed.status, changed.version) == ("published", "v2")
     assert file_digests(first.folder) == before  # v1 is never overwritten
     manifest = json.loads((changed.folder / "manifest.json").read_text())
-    assert "changed since v1" in manifest["reason"]
+    assert manifest["reason"] == "since v1: data changed (late or corrected records)"
 
 
 def test_a_period_with_missing_nights_waits_and_names_them(data_root):

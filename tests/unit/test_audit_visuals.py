@@ -10,6 +10,7 @@ import pytest
 from exports.audit import audit_folder
 from tests.unit.test_audit import HOTSPOT_HEADER, HOTSPOTS, POLICY, write_csv, write_manifest
 
+MAP_JS = (Path(__file__).parents[2] / "exports" / "static" / "istv-map.js").read_text()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>'
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -36,7 +37,7 @@ def map_page(hotspots: list[dict], background: list[dict] | None = None, config=
         + block("istv-hotspots", collection)
         + block("istv-background", ground)
         + block("istv-map-config", config or {"title": "t", "legend": [10, 20]})
-        + "<script>var leaflet = 1;</script></body></html>"
+        + f"<script>{MAP_JS}</script></body></html>"
     )
 
 
@@ -136,3 +137,100 @@ def test_an_unknown_data_block_or_an_external_script_in_a_map_fails(tmp_path):
     found = problems(bundle(tmp_path, {"map.html": (page.encode(), {"kind": "map"})}))
     assert any("unknown embedded data block" in p for p in found)
     assert any("src refers outside the file" in p for p in found)
+
+
+def briefing_page(body: str) -> bytes:
+    return (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><style>p { color: #000; }</style>'
+        f"</head><body>{body}</body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('<p><span data-count="25" data-product="hotspots">25</span></p>', None),  # clean
+        ('<table><tr><td data-count="3" data-product="hotspots">3<td>x</table>', "never closes"),
+        ('<img data-count="3" data-product="hotspots" src="data:,">', "must be element text"),
+        ('<span data-count="35" data-product="hotspots">35</span>', "not a count hotspots"),
+        ('<a xlink:href="https://x.example/">x</a>', "refers outside"),
+        ('<a ping="https://x.example/">x</a>', "refers outside"),
+        ('<table background="https://x.example/t.png"></table>', "refers outside"),
+        ('<p style="background: url(track.png)">x</p>', "CSS refers outside"),
+        ('<p style="background: u\\72l(https://x.example/t.png)">x</p>', "CSS refers outside"),
+        ("<p style=\"background: image-set('https://x.example/a.png' 1x)\">x</p>", "CSS"),
+        ('<script>fetch("https://x.example/?" + document.title)</script>', "not a shipped script"),
+        ('<script type="text/plain">x</script>', "not a shipped script"),
+        ('<script type="application/json; charset=utf-8">{}</script>', "not a shipped script"),
+        (
+            '<script type="application/json" id="istv-background">{"name": "</script>'
+            '<script>fetch(1)</script>"}</script>',
+            "cannot read",
+        ),
+        ('<script type="application/json" id="istv-hotspots">{"type": ', "never closes"),
+        ("<svg><image href='https://x.example/a.png'/></svg>", "not allowed"),
+    ],
+)
+def test_a_briefing_page_is_refused_for_anything_it_cannot_show_safe(tmp_path, body, expected):
+    folder = bundle(tmp_path, {"briefing.html": (briefing_page(body), {"kind": "briefing"})})
+    found = problems(folder)
+    if expected is None:
+        assert found == []
+    else:
+        assert any(expected in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("svg", "expected"),
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg" onload="fetch(1)"/>', "event handler"),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><style>@import "https://x.example/a.css";'
+            b"</style></svg>",
+            "CSS refers outside",
+        ),  # fmt: skip
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><rect style="fill:url(https://x.example/p)"'
+            b"/></svg>",
+            "CSS refers outside",
+        ),  # fmt: skip
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" '
+            b'to="https://x.example/"/></a></svg>',
+            "animation",
+        ),  # fmt: skip
+    ],
+)
+def test_an_svg_that_could_run_or_fetch_is_refused(tmp_path, svg, expected):
+    found = problems(bundle(tmp_path, {"chart.svg": (svg, {})}))
+    assert any(expected in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    "action", [b"/OpenAction << /S /JavaScript /JS (x) >>", b"/URI (https://x)"]
+)
+def test_a_pdf_with_an_action_or_a_link_is_refused(tmp_path, action):
+    pdf = PDF.replace(b"<<>>\nendobj", b"<< " + action + b" >>\nendobj", 1)
+    found = problems(bundle(tmp_path, {"briefing.pdf": (pdf, {"kind": "briefing"})}))
+    assert any("PDF holds an action" in p for p in found), found
+
+
+def test_a_pdf_action_hidden_in_a_compressed_stream_is_found(tmp_path):
+    import zlib
+
+    hidden = zlib.compress(b"<< /Type /Action /S /URI /URI (https://x.example/) >>")
+    pdf = PDF.replace(b"trailer", b"2 0 obj\n<< /Filter /FlateDecode >>\nstream\n" + hidden
+                      + b"\nendstream\nendobj\ntrailer")  # fmt: skip
+    assert b"/URI" not in pdf
+    found = problems(bundle(tmp_path, {"briefing.pdf": (pdf, {"kind": "briefing"})}))
+    assert any("PDF holds an action" in p for p in found), found
+
+
+def test_a_map_point_must_have_a_class_and_a_point_geometry(tmp_path):
+    no_class = {k: v for k, v in GOOD_HOTSPOT.items() if k != "location_class"}
+    page = map_page([no_class])
+    found = problems(bundle(tmp_path / "a", {"map.html": (page.encode(), {"kind": "map"})}))
+    assert any("a point with no class" in p for p in found), found
+    line = map_page([GOOD_HOTSPOT]).replace('"type": "Point"', '"type": "LineString"')
+    found = problems(bundle(tmp_path / "b", {"map.html": (line.encode(), {"kind": "map"})}))
+    assert any("not a point" in p for p in found), found

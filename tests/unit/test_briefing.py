@@ -15,7 +15,7 @@ from exports.audit_visuals import html_offences
 from exports.briefing import BriefingContext, build_briefing, render_html, write_pdf
 from exports.visuals import write_visuals
 from schemas import SCHEMAS_DIR
-from tests.visual_tables import disclosed_tables
+from tests.visual_tables import disclosed_tables, published_values
 
 POLICY = load_policy()
 PRODUCTS = _load_products(SCHEMAS_DIR / "products.yaml")
@@ -26,10 +26,11 @@ CONTEXT = BriefingContext(
     period_end_exclusive=dt.date(2026, 11, 1),
     policy=POLICY,
     version="v2",
-    reason="data changed since v1 (late or corrected records)",
+    reason="since v1: data changed (late or corrected records)",
     notes={"Previous period": "2026-09: complete"},
     software="istv-pipeline test",
 )
+PUBLISHED = published_values(disclosed_tables())
 SOURCES = [
     "hotspots",
     "peak_times",
@@ -57,17 +58,25 @@ def test_top_hotspots_come_from_the_published_table_with_their_change(briefing):
     assert briefing.hotspots[1][3:6] == [20, "*", "*"]  # previous 5: suppressed, so no change
 
 
-def test_peaks_are_the_largest_published_counts_of_days_times_and_day_times(briefing):
-    peaks = dict(briefing.peaks)
-    assert briefing.peaks_product == "peak_times"
-    assert peaks["Busiest days"] == [("Saturday", 55), ("Sunday", 25)]
-    assert peaks["Busiest times"] == [("21:00-00:00", 75), ("00:00-03:00", 25)]  # 13:00 is "*"
-    assert peaks["Busiest day and time"][0] == ("Sat 21:00-00:00", 55)
+def test_peaks_are_the_largest_published_counts_of_days_times_and_hours(briefing):
+    peaks = {what: (table, items) for what, table, items in briefing.peaks}
+    assert peaks["Busiest days"] == ("peak_times", [("Saturday", 55), ("Sunday", 25)])
+    # 12:00-15:00 held 3 assaults: suppressed, so never named as a peak
+    assert peaks["Busiest times"] == ("peak_times", [("21:00-00:00", 75), ("00:00-03:00", 25)])
+    assert peaks["Busiest hours"] == (
+        "time_of_day",
+        [
+            ("Sat 23:00-00:00", 30),
+            ("Sat 22:00-23:00", 25),
+            ("Sun 00:00-01:00", 25),
+            ("Fri 23:00-00:00", 20),
+        ],
+    )
 
 
 def test_headline_and_method_trend_changes_are_differences_of_published_counts(briefing):
     assert briefing.headline == [("Assaults in the area", 140, 45)]  # 142 -> 140, 97 -> 95
-    assert briefing.method_periods == ["2026-09", "2026-10", "2026-11", "2026-12"]
+    assert briefing.method_periods == ["2026-07", "2026-08", "2026-09", "2026-10"]
     rows = {name: (values, change) for name, values, change in briefing.methods}
     assert rows["Blunt object"] == ([80, 85, 90, 95], 5)
 
@@ -86,16 +95,16 @@ def test_a_method_change_next_to_a_suppressed_count_is_suppressed():
 def test_data_quality_notes_say_how_far_to_trust_it(briefing):
     notes = dict(briefing.quality)
     assert notes["Located"] == "about 97% of assaults had a usable location (from rounded counts)"
-    assert notes["Version"] == "v2: data changed since v1 (late or corrected records)"
+    assert notes["Version"] == "v2: since v1: data changed (late or corrected records)"
     assert notes["Previous period"] == "2026-09: complete"
     assert "are shown as '*' (1-7)" in notes["Suppression"]
 
 
 def test_html_passes_the_audit_and_marks_every_number_it_shows(briefing):
     page = render_html(briefing)
-    assert html_offences("briefing.html", page, SOURCES, PRODUCTS, POLICY) == []
+    assert html_offences("briefing.html", page, SOURCES, PRODUCTS, POLICY, PUBLISHED) == []
     assert page.count('data-product="hotspots"') == 3 * 3
-    assert "http" not in page and "<script" not in page
+    assert "http:" not in page and "https:" not in page and "<script" not in page
     assert page.count("data:image/png;base64,") == 2
 
 
@@ -120,7 +129,7 @@ def test_the_audit_catches_a_changed_count_a_mismatch_and_outside_references(bri
         (page.replace("</body>", '<p onclick="x()">hi</p></body>'), "event handler"),
         (page.replace("</style>", "@import url(https://x.example/a.css);</style>"), "CSS"),
     ]:
-        offences = html_offences("briefing.html", bad, SOURCES, PRODUCTS, POLICY)
+        offences = html_offences("briefing.html", bad, SOURCES, PRODUCTS, POLICY, PUBLISHED)
         assert offences, problem
         assert any(problem in str(o) for o in offences), (problem, offences)
 

@@ -65,9 +65,12 @@ def test_heat_map_marks_suppressed_cells_and_writes_zeros_and_counts():
     assert shown.count("0") == zeros  # zero is drawn as 0, never as suppressed
 
 
-def test_peak_times_heat_map_leaves_out_the_totals():
-    figure = draw_peak_times(TABLES["peak_times"], DEFAULT_RULE, "2026-10")
-    assert len(texts(figure)) == 7 * 8
+def test_peak_times_chart_has_a_bar_per_weekday_and_per_band_suppressed_ones_hatched():
+    table = TABLES["peak_times"]
+    figure = draw_peak_times(table, DEFAULT_RULE, "2026-10")
+    bars = [p for ax in figure.axes for p in ax.patches]
+    assert len(bars) == 7 + 8
+    assert hatched(figure) == int((table["assaults"] == "*").sum()) == 2  # Wednesday, 12-15
 
 
 def test_trend_bars_show_suppressed_periods_hatched_not_as_zero():

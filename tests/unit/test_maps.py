@@ -229,8 +229,8 @@ def test_html_is_self_contained_with_leaflet_inline(disclosed, streets, tmp_path
         assert not {"src", "href"} & set(attrs), (tag, attrs)
     text = path.read_text(encoding="utf-8")
     assert "Leaflet 1.9.4" in text and "sourceMappingURL" not in text
-    leaflet = (maps._LEAFLET / "leaflet.js").read_text(encoding="utf-8")
-    assert leaflet.split("\n//# sourceMappingURL")[0] in text
+    for script in maps.SCRIPTS:  # the shipped scripts, verbatim
+        assert (maps._STATIC / script).read_text(encoding="utf-8") in text
     assert ".leaflet-container" in text  # the CSS too
     policy = next(a["content"] for t, a in page.tags if a.get("http-equiv"))
     assert "default-src 'none'" in policy and "img-src data:" in policy
