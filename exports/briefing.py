@@ -38,7 +38,6 @@ METHOD_PERIODS = 4  # periods of the method trend shown on the page (this one la
 INCOMPLETE_PREVIOUS = (
     "The last period was not fully ingested, so every change against it overstates the rise."
 )
-BELOW_THRESHOLD = "none reached the publication threshold (8 or more assaults)"
 HOTSPOT_HEADERS = (
     "#",
     "Place",
@@ -82,6 +81,7 @@ class Briefing:
     methods_product: str  # the table the method rows come from
     quality: list[tuple[str, str]]
     footer: str
+    below_threshold: str  # what a list of peaks says when none is shown
     images: dict[str, bytes] = field(repr=False)
 
 
@@ -133,6 +133,10 @@ def build_briefing(tables: dict[str, pd.DataFrame], context: BriefingContext) ->
             f"others rounded to the nearest {policy.default.rounding_base}. {context.software}. "
             "Depersonalised data under the Crime and Disorder (Prescribed Information) "
             "Regulations 2007; no person can be identified."
+        ),
+        below_threshold=(
+            "none reached the publication threshold "
+            f"({policy.default.suppress_up_to + 1} or more assaults)"
         ),
         images=images,
     )
@@ -366,7 +370,7 @@ def render_html(briefing: Briefing) -> str:
     parts.append("<h2>Peak days and hours</h2>")
     for what, product, items in briefing.peaks:
         shown = ", ".join(f"{_esc(when)} ({_count(n, product, 'span')})" for when, n in items)
-        parts.append(f"<p><b>{_esc(what)}:</b> {shown or _esc(BELOW_THRESHOLD)}</p>")
+        parts.append(f"<p><b>{_esc(what)}:</b> {shown or _esc(briefing.below_threshold)}</p>")
     parts.append(_image(briefing.images, "peaks", "Assaults by weekday and time of day"))
     parts.append('<div class="cols"><div><h2>Trend</h2>')
     parts.append(_image(briefing.images, "trend", "Assaults per period"))
@@ -472,7 +476,9 @@ def write_pdf(briefing: Briefing, path: Path) -> None:
     story.append(Paragraph("Peak days and hours", heading))
     for what, _, items in briefing.peaks:
         shown = ", ".join(f"{esc(when)} ({esc(n)})" for when, n in items)
-        story.append(Paragraph(f"<b>{esc(what)}:</b> {shown or esc(BELOW_THRESHOLD)}", body))
+        story.append(
+            Paragraph(f"<b>{esc(what)}:</b> {shown or esc(briefing.below_threshold)}", body)
+        )
     story += image("peaks", width)
     trend = [Paragraph("Trend", heading), *image("trend", width * 0.5)]
     methods: list = [Paragraph("Method trend", heading)]

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
+from anonymiser.disclosure import DEFAULT_RULE
 from exports.products import NOT_A_PLACE
 from exports.writers import WGS84_DECIMALS, feature_collection
 
@@ -46,7 +47,7 @@ BOUNDARIES_SOURCE = (
     "contains OS data \u00a9 Crown copyright and database right"
 )
 STREETS_SOURCE = "Background: streets of the reference gazetteer (grey dots)"
-CAPTION = "Counts rounded to the nearest 5; places with fewer than 8 assaults are not shown."
+
 EMPTY_NOTE = "No place reached the publication threshold this period"
 NO_TILES_NOTE = "No base map configured"
 DWELLINGS_NOTE = "Private dwellings are never shown as places."
@@ -310,6 +311,9 @@ def policy_caption(rule: Rule) -> str:
         f"Counts rounded to the nearest {rule.rounding_base}; places with fewer than "
         f"{rule.suppress_up_to + 1} assaults are not shown."
     )
+
+
+CAPTION = policy_caption(DEFAULT_RULE)
 
 
 def _counts(hotspots: pd.DataFrame) -> list[int]:
@@ -736,5 +740,3 @@ _PAGE = """<!DOCTYPE html>
 </body>
 </html>
 """
-
-
