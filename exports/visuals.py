@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from exports.briefing import BriefingContext, build_briefing, write_html, write_pdf
+from exports.briefing import BriefingContext, build_briefing
+from exports.briefing_html import write_html
+from exports.briefing_pdf import write_pdf
 from exports.charts import FORMATS as CHART_FORMATS
 from exports.charts import charts_for, figure_bytes
 from istv.zones import sha256_file, write_atomic

@@ -12,7 +12,9 @@ import pytest
 from anonymiser.disclosure import load_policy
 from exports.audit import _load_products
 from exports.audit_visuals import html_offences
-from exports.briefing import BriefingContext, build_briefing, render_html, write_pdf
+from exports.briefing import BriefingContext, build_briefing
+from exports.briefing_html import render_html
+from exports.briefing_pdf import write_pdf
 from exports.visuals import write_visuals
 from schemas import SCHEMAS_DIR
 from tests.visual_tables import disclosed_tables, published_values
