@@ -40,7 +40,7 @@ DISCLOSURES = sa.Table(
 
 PORTAL_EVENTS = (
     "sign_in",
-    "sign_in_failed",  # wrong password or unknown user (the fifth in a row locks the name)
+    "sign_in_failed",  # wrong password or unknown name (the fifth in a row locks the name)
     "sign_in_locked",  # refused without checking the password: too many failures
     "sign_out",
     "session_expired",
@@ -111,7 +111,9 @@ class AuditEntry:
 @dataclass(frozen=True)
 class PortalEvent:
     """One download portal event. Never a password, a session token or a CSRF token: names,
-    the partner asked for, what was refused and why, and the client address only."""
+    the partner asked for, what was refused and why, and the client address only. `username`
+    is an existing user's name or "(unknown name)", never text as typed at sign-in (it may be a
+    password typed into the wrong box)."""
 
     event: str
     outcome: str  # "ok" or "refused"

@@ -15,6 +15,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from starlette.exceptions import HTTPException
 
 from exports.portal.config import PortalConfig
 from exports.portal.publications import (
+    Publication,
     Refused,
     bundle_zip,
     check_address,
@@ -38,7 +40,7 @@ from exports.portal.publications import (
 )
 from exports.portal.sessions import Session, end_session, find_session, same_token, start_session
 from exports.portal.store import open_store
-from exports.portal.users import LOCK_FOR, MAX_FAILURES, sign_in
+from exports.portal.users import LOCK_FOR, MAX_FAILURES, logged_name, sign_in
 from exports.portal.views import details, summary
 from istv.audit_log import AuditLog, PortalEvent
 from istv.partners import load_partners
@@ -56,6 +58,17 @@ PAGE_CSP = (
 INLINE = ("png", "svg", "html")  # shown in the page; every other format is only downloaded
 _COOKIE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 log = logging.getLogger("istv.portal")
+
+
+@dataclass(frozen=True)
+class Served:
+    """What a download route serves from an opened publication."""
+
+    data: bytes
+    name: str  # logged, and the name the browser saves it as
+    media_type: str
+    note: str = ""  # the audit detail before the sha256
+    inline: bool = False  # shown in the page rather than saved
 
 
 def utc_now() -> dt.datetime:
@@ -268,8 +281,8 @@ def create_app(
         password: Annotated[str, Form()] = "",
         csrf_token: Annotated[str, Form()] = "",
     ) -> Response:
-        name = username.strip().lower()
         if not same_token(csrf_token, request.cookies.get(sign_in_cookie)):
+            name = logged_name(engine, username)  # never the text typed: it may be a password
             record(request, "refused", "refused", username=name, detail="sign-in CSRF token wrong")
             return page(
                 "message.html",
@@ -298,7 +311,7 @@ def create_app(
             if result.locked:
                 detail += f"; {MAX_FAILURES} failures in a row: name locked"
             record(request, "sign_in_failed", "refused", **who, detail=detail)
-        return sign_in_page(request, 401, WRONG, username=name[:64])
+        return sign_in_page(request, 401, WRONG, username=username.strip().lower()[:64])
 
     @app.post("/sign-out")
     def sign_out(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
@@ -352,69 +365,67 @@ def create_app(
     def download(
         request: Request, partner: str, period: str, version: str, name: str, view: str = ""
     ) -> Response:
+        inline = bool(view) and name.rsplit(".", 1)[-1] in INLINE
+        note = "shown in the page; " if inline else ""
+
+        def file(found: Publication) -> Served:
+            return Served(read_file(found, name), name, content_type(name), note, inline)
+
+        return deliver(request, "download", partner, period, version, name, file)
+
+    @app.get("/p/{partner}/{period}/{version}/zip")
+    def download_zip(request: Request, partner: str, period: str, version: str) -> Response:
+        def archive(found: Publication) -> Served:
+            note = f"{len(found.files) + 1} files; "
+            return Served(bundle_zip(found), found.zip_name, "application/zip", note)
+
+        return deliver(request, "download_zip", partner, period, version, None, archive)
+
+    def deliver(
+        request: Request,
+        event: str,
+        partner: str,
+        period: str,
+        version: str,
+        name: str | None,
+        serve: Callable[[Publication], Served],
+    ) -> Response:
+        """What a file and the zip share: the user's own well-formed address, the bytes only
+        as the manifest has them, a refusal or the download in the audit log with its sha256."""
         session = signed_in(request)
         if isinstance(session, Response):
             return session
         if refusal := own(request, session, partner, period, version, name):
             return refusal
         try:
-            found = open_publication(published, partner, period, version)
-            data = read_file(found, name)
+            served = serve(open_publication(published, partner, period, version))
         except Refused as refusal:
             if "sha256" in refusal.reason:
-                log.error("portal: %s/%s/%s/%s %s", partner, period, version, name, refusal)
-            return refuse(request, session, refusal.reason, partner, period, version, name)
-        inline = bool(view) and name.rsplit(".", 1)[-1] in INLINE
+                where = f"{partner}/{period}/{version}" + (" zip:" if name is None else f"/{name}")
+                log.error("portal: %s %s", where, refusal)
+            file = refusal.file if name is None else name
+            return refuse(request, session, refusal.reason, partner, period, version, file)
         record(
             request,
-            "download",
+            event,
             "ok",
             username=session.username,
             partner=session.partner,
             requested_partner=partner,
             period=period,
             version=version,
-            file=name,
-            detail=("shown in the page; " if inline else "")
-            + f"sha256={hashlib.sha256(data).hexdigest()}",
+            file=served.name,
+            detail=f"{served.note}sha256={hashlib.sha256(served.data).hexdigest()}",
         )
-        headers = {
-            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"'
-        }
-        if name.endswith((".html", ".svg")):
+        return file_response(served)
+
+    def file_response(served: Served) -> Response:
+        """A bundle's own HTML and SVG get the sandboxing policy; everything else the page's."""
+        disposition = "inline" if served.inline else "attachment"
+        headers = {"Content-Disposition": f'{disposition}; filename="{served.name}"'}
+        if served.name.endswith((".html", ".svg")):
             headers["Content-Security-Policy"] = file_csp
             headers["X-Frame-Options"] = "SAMEORIGIN"
-        return Response(data, media_type=content_type(name), headers=headers)
-
-    @app.get("/p/{partner}/{period}/{version}/zip")
-    def download_zip(request: Request, partner: str, period: str, version: str) -> Response:
-        session = signed_in(request)
-        if isinstance(session, Response):
-            return session
-        if refusal := own(request, session, partner, period, version):
-            return refusal
-        try:
-            found = open_publication(published, partner, period, version)
-            data = bundle_zip(found)
-        except Refused as refusal:
-            if "sha256" in refusal.reason:
-                log.error("portal: %s/%s/%s zip: %s", partner, period, version, refusal)
-            return refuse(request, session, refusal.reason, partner, period, version, refusal.file)
-        record(
-            request,
-            "download_zip",
-            "ok",
-            username=session.username,
-            partner=session.partner,
-            requested_partner=partner,
-            period=period,
-            version=version,
-            file=found.zip_name,
-            detail=f"{len(found.files) + 1} files; sha256={hashlib.sha256(data).hexdigest()}",
-        )
-        disposition = f'attachment; filename="{found.zip_name}"'
-        return Response(
-            data, media_type="application/zip", headers={"Content-Disposition": disposition}
-        )
+        return Response(served.data, media_type=served.media_type, headers=headers)
 
     return app

@@ -3,7 +3,10 @@
 Every failed sign-in looks the same from outside (unknown name, wrong password, disabled user,
 locked name): the same message, and a password check of the same cost for an unknown name, so
 the portal does not say which names exist. Five failures in a row lock the name typed for 15
-minutes. A hash made with older argon2 parameters is replaced at the next good sign-in.
+minutes, counted in the database before the password is checked so that parallel guesses get
+no more. A name that is no user's is never kept, not even hashed: it may be a password typed
+into the username box. A hash made with older argon2 parameters is replaced at the next good
+sign-in.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from exports.portal.store import FAILURES, SESSIONS, USERS, utc
+from exports.portal.store import FAILURES, SESSIONS, USERS, lockout_key, name_key, utc
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024  # argon2 takes any length; this only bounds the work of one request
 MAX_FAILURES = 5
 LOCK_FOR = dt.timedelta(minutes=15)
+UNKNOWN_NAME = "(unknown name)"  # what is logged for a name that is no user's: never the text
 
 
 class UserError(ValueError):
@@ -34,8 +38,9 @@ class UserError(ValueError):
 class SignIn:
     """The result of one sign-in attempt.
 
-    status  "ok", "wrong" (unknown name or wrong password), "locked" or "disabled"
-    locked  this failure locked the name
+    status    "ok", "wrong" (unknown name or wrong password), "locked" or "disabled"
+    username  the user's name, or UNKNOWN_NAME when no user has the name typed
+    locked    this failure locked the name
     """
 
     status: str
@@ -120,40 +125,104 @@ def sign_in(
     now: dt.datetime,
     hasher: PasswordHasher | None = None,
 ) -> SignIn:
-    """Check a name and password; count failures per name and lock after MAX_FAILURES."""
+    """Check a name and password; count failures per name typed and lock after MAX_FAILURES.
+
+    The attempt is counted in the database before the password is checked, so parallel guesses
+    cannot all read the same count: at most MAX_FAILURES checks run per name and lock."""
     hasher = hasher or PasswordHasher()
-    name = (username or "").strip().lower()[:64]
+    typed = (username or "").strip().lower()
+    key = name_key(lockout_key(engine), typed)
+    user = _find_user(engine, typed)
+    name, partner = (user.username, user.partner) if user else (UNKNOWN_NAME, "")
+    attempt = _count_attempt(engine, key, now)
+    if attempt is None:
+        return SignIn("locked", name, partner)
+    if user is None or len(password) > MAX_PASSWORD:
+        _verify(hasher, _dummy_hash(hasher), password[:MAX_PASSWORD])  # same cost either way
+    elif _verify(hasher, user.password_hash, password):
+        return _accept(engine, user, key, password, now, hasher)
+    return SignIn("wrong", name, partner, locked=attempt == MAX_FAILURES)
+
+
+def _accept(
+    engine: sa.Engine,
+    user: sa.Row,
+    key: str,
+    password: str,
+    now: dt.datetime,
+    hasher: PasswordHasher,
+) -> SignIn:
+    """The right password: the failure count ends; an enabled user is signed in, the hash
+    brought up to the current parameters (made before the write, to keep the write short)."""
+    values = {"last_sign_in_at": now}
+    if user.enabled and hasher.check_needs_rehash(user.password_hash):
+        values["password_hash"] = hasher.hash(password)
     with engine.begin() as connection:
-        failure = connection.execute(sa.select(FAILURES).where(FAILURES.c.username == name)).first()
-        locked_until = utc(failure.locked_until) if failure else None
-        if locked_until and now < locked_until:
-            return SignIn("locked", name)
-        user = connection.execute(sa.select(USERS).where(USERS.c.username == name)).first()
-        if user is None or len(password) > MAX_PASSWORD:
-            _verify(hasher, _dummy_hash(hasher), password[:MAX_PASSWORD])  # same cost either way
-            good = False
-        else:
-            good = _verify(hasher, user.password_hash, password)
-        if not good:
-            failures = 1 if failure is None or locked_until else failure.failures + 1
-            locked = failures >= MAX_FAILURES
-            values = {"failures": 0 if locked else failures}
-            values["locked_until"] = now + LOCK_FOR if locked else None
-            if failure is None:
-                connection.execute(FAILURES.insert().values(username=name, **values))
-            else:
-                connection.execute(
-                    FAILURES.update().where(FAILURES.c.username == name).values(**values)
-                )
-            return SignIn("wrong", name, user.partner if user else "", locked=locked)
-        connection.execute(FAILURES.delete().where(FAILURES.c.username == name))
+        connection.execute(FAILURES.delete().where(FAILURES.c.name_key == key))
         if not user.enabled:
-            return SignIn("disabled", name, user.partner)
-        values = {"last_sign_in_at": now}
-        if hasher.check_needs_rehash(user.password_hash):
-            values["password_hash"] = hasher.hash(password)
-        connection.execute(USERS.update().where(USERS.c.username == name).values(**values))
-        return SignIn("ok", name, user.partner)
+            return SignIn("disabled", user.username, user.partner)
+        connection.execute(USERS.update().where(USERS.c.username == user.username).values(**values))
+    return SignIn("ok", user.username, user.partner)
+
+
+def logged_name(engine: sa.Engine, username: str) -> str:
+    """What the audit log may keep of a name typed at sign-in: the name of an existing user,
+    else UNKNOWN_NAME, since an unknown "name" is often a password typed in the wrong box."""
+    user = _find_user(engine, (username or "").strip().lower())
+    return user.username if user else UNKNOWN_NAME
+
+
+def _find_user(engine: sa.Engine, typed: str) -> sa.Row | None:
+    """The user called `typed`; text that cannot be a username is not even looked up."""
+    if not USERNAME.fullmatch(typed):
+        return None
+    with engine.connect() as connection:
+        return connection.execute(sa.select(USERS).where(USERS.c.username == typed)).first()
+
+
+def _count_attempt(engine: sa.Engine, key: str, now: dt.datetime) -> int | None:
+    """Count one attempt on the name of `key` and return its number since the last good sign-in
+    or lock, or None when the name is locked (nothing counted). The MAX_FAILURES-th attempt
+    locks the name at once; a good sign-in then clears the lock with the count."""
+    for _ in range(2):  # a parallel first attempt may insert the row between our two statements
+        try:
+            with engine.begin() as connection:
+                if connection.execute(_next_attempt(key, now)).rowcount == 0:
+                    if _failure_row(connection, key) is not None:
+                        return None  # locked: the update skips a locked name
+                    connection.execute(FAILURES.insert().values(_first_attempt(key, now)))
+                return _failure_row(connection, key).failures
+        except sa.exc.IntegrityError:
+            continue
+    raise RuntimeError("could not count a sign-in attempt")
+
+
+def _next_attempt(key: str, now: dt.datetime) -> sa.Update:
+    """One more failure, computed by the database (an expired lock starts again at 1); a
+    locked name is not matched. The row stays locked by this update until commit."""
+    expired = FAILURES.c.locked_until.is_not(None)
+    failures = sa.case((expired, 1), else_=FAILURES.c.failures + 1)
+    return (
+        FAILURES.update()
+        .where(FAILURES.c.name_key == key)
+        .where(FAILURES.c.locked_until.is_(None) | (FAILURES.c.locked_until <= now))
+        .values(
+            failures=failures,
+            locked_until=sa.case((failures >= MAX_FAILURES, now + LOCK_FOR), else_=None),
+        )
+    )
+
+
+def _first_attempt(key: str, now: dt.datetime) -> dict:
+    return {
+        "name_key": key,
+        "failures": 1,
+        "locked_until": now + LOCK_FOR if MAX_FAILURES <= 1 else None,
+    }
+
+
+def _failure_row(connection: sa.Connection, key: str) -> sa.Row | None:
+    return connection.execute(sa.select(FAILURES).where(FAILURES.c.name_key == key)).first()
 
 
 def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import shutil
 import zipfile
 
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from exports.portal.app import create_app
 from exports.portal.store import SESSIONS, USERS, open_store
-from exports.portal.users import add_user, set_enabled
+from exports.portal.users import MAX_FAILURES, UNKNOWN_NAME, add_user, set_enabled
 from istv.audit_log import AuditLog
 from tests.portal_fixtures import (
     FAST_HASHER,
@@ -107,9 +108,12 @@ def test_the_database_keeps_only_the_sha256_of_the_session_token(client, config)
 
 
 @pytest.mark.parametrize(
-    "username, password", [("alice", "wrong password!"), ("mallory", PASSWORD)]
+    "username, password, logged",
+    [("alice", "wrong password!", "alice"), ("mallory", PASSWORD, UNKNOWN_NAME)],
 )
-def test_a_failed_sign_in_gets_one_generic_answer_and_is_logged(client, config, username, password):
+def test_a_failed_sign_in_gets_one_generic_answer_and_is_logged(
+    client, config, username, password, logged
+):
     response = sign_in(client, username, password)
     assert response.status_code == 401
     assert "Wrong username or password" in response.text
@@ -118,9 +122,31 @@ def test_a_failed_sign_in_gets_one_generic_answer_and_is_logged(client, config, 
     assert (event["event"], event["outcome"], event["username"]) == (
         "sign_in_failed",
         "refused",
-        username,
+        logged,
     )
     assert password not in json.dumps(event, default=str)
+
+
+def test_a_password_typed_as_the_username_is_kept_nowhere(client, config, tmp_path, caplog):
+    typed = "Tr0ub4dor&3-Horse-Staple"  # a password typed into the username box
+    caplog.set_level(logging.DEBUG)
+    for _ in range(MAX_FAILURES + 1):  # failures, the lock, then a locked attempt
+        assert sign_in(client, typed, PASSWORD).status_code == 401
+    wrong_csrf = {"username": typed, "password": PASSWORD, "csrf_token": "x" * 43}
+    assert client.post("/sign-in", data=wrong_csrf).status_code == 403
+    logged = events(config)
+    assert [e["event"] for e in logged] == ["sign_in_failed"] * MAX_FAILURES + [
+        "sign_in_locked",
+        "refused",
+    ]
+    assert {e["username"] for e in logged} == {UNKNOWN_NAME}
+    forms = {typed, typed.lower(), typed.encode().hex(), typed.lower().encode().hex()}
+    forms |= {hashlib.sha256(form.encode()).hexdigest() for form in (typed, typed.lower())}
+    stored = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
+    assert {path.name for path in tmp_path.iterdir()} >= {"portal.sqlite", "audit.sqlite"}
+    for form in forms:
+        assert form.encode() not in stored
+        assert form not in caplog.text
 
 
 def test_a_disabled_user_is_refused_with_the_same_answer(client, config):
@@ -428,7 +454,7 @@ def test_traversal_in_a_file_name_is_logged_as_a_refusal(client, config):
     assert event["file"].startswith("../")
 
 
-def test_a_file_changed_after_publication_is_refused(tree, tmp_path):
+def test_a_file_changed_after_publication_is_refused(tree, tmp_path, caplog):
     bundle, config = copied(tree, tmp_path)
     hotspots = bundle / "hotspots.csv"
     hotspots.write_bytes(hotspots.read_bytes() + b"tampered,row\n")
@@ -440,6 +466,12 @@ def test_a_file_changed_after_publication_is_refused(tree, tmp_path):
     refused = [e for e in events(config) if e["event"] == "refused"]
     assert [e["file"] for e in refused] == ["hotspots.csv", "hotspots.csv"]
     assert all("sha256 differs" in e["detail"] for e in refused)
+    address = f"{PARTNER_A}/{WEEK.label}/v1"
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert [e.split(" sha256")[0] for e in errors] == [
+        f"portal: {address}/hotspots.csv",
+        f"portal: {address} zip:",
+    ]
 
 
 def test_no_secret_reaches_the_audit_log(client, config):
