@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from anonymiser.disclosure import DisclosureError, Policy, check_count, check_derived
-from exports.audit import Offence, check_table, geojson_rows, show
+from exports.audit_tables import Offence, check_table, geojson_rows, show
 
 KINDS = ("chart", "map", "briefing")
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}

@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from anonymiser.disclosure import load_policy
-from exports.audit import _load_products
+from exports.audit_tables import load_specs
 from exports.audit_visuals import html_offences
 from exports.briefing import BriefingContext, build_briefing
 from exports.briefing_html import render_html
@@ -20,7 +20,7 @@ from schemas import SCHEMAS_DIR
 from tests.visual_tables import disclosed_tables, published_values
 
 POLICY = load_policy()
-PRODUCTS = _load_products(SCHEMAS_DIR / "products.yaml")
+PRODUCTS = load_specs(SCHEMAS_DIR / "products.yaml")
 CONTEXT = BriefingContext(
     partner_name="Nembridge police tasking",
     period_label="2026-10",

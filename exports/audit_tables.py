@@ -1,0 +1,208 @@
+"""Reading published tables back and checking their cells: the audit's own readers.
+
+Shared by the audit of data files (exports/audit.py) and of charts, maps and briefings
+(exports/audit_visuals.py). It shares no code with the writers except
+`anonymiser.disclosure.check_*`: CSV, Parquet, XLSX sheets and GeoJSON are read with their own
+libraries, and products.yaml is read here, not through the writers' schema helpers.
+
+Locations: CSV "row N" as a spreadsheet numbers it (header is row 1); XLSX "Sheet!N" likewise;
+Parquet "row N" counting records from 0; GeoJSON "features[N]".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from anonymiser.disclosure import DisclosureError, Rule, check_count, check_derived
+
+NOT_A_PLACE = ("private_dwelling", "unknown")
+PLACE_COLUMNS = ("place_id", "place_name", "easting", "northing")
+MAX_VALUE_CHARS = 20  # published values are not personal, but keep messages one line
+
+
+@dataclass(frozen=True)
+class Offence:
+    """One thing that fails the audit; file-level offences leave location and column empty."""
+
+    file: str
+    location: str
+    column: str
+    value_repr: str
+    problem: str
+
+    def __str__(self) -> str:
+        where = " ".join(p for p in (self.file, self.location, self.column) if p)
+        value = f" {self.value_repr}" if self.value_repr else ""
+        return f"{where}:{value} {self.problem}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    columns: frozenset[str]
+    counts: tuple[str, ...]
+    derived: tuple[str, ...]
+
+
+def show(value: object) -> str:
+    """repr of a published value, capped at MAX_VALUE_CHARS."""
+    text = repr(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def load_specs(path: Path) -> dict[str, Spec]:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    specs = {}
+    for name, product in (raw.get("products") or {}).items():
+        keys = list(product.get("keys") or [])
+        counts = list(product.get("counts") or [])
+        derived = list(product.get("derived") or [])
+        specs[str(name)] = Spec(frozenset(keys + counts + derived), tuple(counts), tuple(derived))
+    return specs
+
+
+# --- readers: each yields (location, {column: value}) after the column names -----------------
+
+Rows = tuple[list[str], Iterator[tuple[str, Mapping[str, Any]]]]
+
+
+def read_csv(path: Path) -> Rows:
+    text = path.read_text(encoding="utf-8-sig")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise ValueError("empty file: no header row")
+
+    def rows() -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for number, row in enumerate(reader, start=2):
+            if len(row) != len(header):
+                raise ValueError(f"row {number} has {len(row)} fields, the header {len(header)}")
+            yield f"row {number}", dict(zip(header, row, strict=True))
+
+    return header, rows()
+
+
+def read_parquet(path: Path) -> Rows:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    header = list(table.column_names)
+    columns = {name: table.column(name).to_pylist() for name in header}
+
+    def rows() -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for i in range(table.num_rows):
+            yield f"row {i}", {name: columns[name][i] for name in header}
+
+    return header, rows()
+
+
+def sheet_rows(sheet: Any, title: str) -> Rows:
+    values = sheet.iter_rows(values_only=True)
+    first = next(values, None)
+    if first is None:
+        raise ValueError(f"sheet {title!r} is empty: no header row")
+    header = ["" if v is None else str(v) for v in first]
+    while header and header[-1] == "":
+        header.pop()
+
+    def rows() -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for number, row in enumerate(values, start=2):
+            if all(v is None for v in row):
+                continue  # openpyxl may report blank trailing rows; they publish nothing
+            extra = [v for v in row[len(header) :] if v is not None]
+            if extra:
+                raise ValueError(f"{title}!{number} has values beyond the header")
+            cells = list(row[: len(header)]) + [None] * (len(header) - len(row))
+            yield f"{title}!{number}", dict(zip(header, cells, strict=True))
+
+    return header, rows()
+
+
+def read_geojson(path: Path) -> tuple[list[str], list[tuple[str, Mapping[str, Any]]]]:
+    return geojson_rows(json.loads(path.read_text(encoding="utf-8")))
+
+
+def geojson_rows(doc: Any) -> tuple[list[str], list[tuple[str, Mapping[str, Any]]]]:
+    """A FeatureCollection's property names and (location, properties) of each feature."""
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ValueError("not a GeoJSON FeatureCollection")
+    features = doc.get("features")
+    if not isinstance(features, list):
+        raise ValueError("FeatureCollection has no features list")
+    out = []
+    header: dict[str, None] = {}
+    for i, feature in enumerate(features):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            raise ValueError(f"features[{i}] has no properties object")
+        header.update(dict.fromkeys(props))
+        out.append((f"features[{i}]", props))
+    return list(header), out
+
+
+# --- checking --------------------------------------------------------------------------------
+
+
+def check_table(
+    file: str,
+    product: str,
+    header: list[str],
+    rows: Iterable[tuple[str, Mapping[str, Any]]],
+    products: Mapping[str, Spec],
+    rule: Rule,
+    location: str = "",
+    per_row_columns: bool = False,
+) -> tuple[list[Offence], int]:
+    """Offences in one table of one product, and the number of rows read."""
+    spec = products.get(product)
+    if spec is None:
+        return [Offence(file, location, "", show(product), "product not in products.yaml")], 0
+    offences = []
+    seen = set()
+    for name in header:
+        if name in seen:
+            offences.append(Offence(file, location, name, "", "column appears more than once"))
+        seen.add(name)
+        if name not in spec.columns:
+            offences.append(
+                Offence(file, location, name, "", f"column is not part of product {product!r}")
+            )
+    if not per_row_columns:
+        for name in (*spec.counts, *spec.derived):
+            if name not in seen:
+                offences.append(Offence(file, location, name, "", "column missing"))
+    n = 0
+    for where, row in rows:
+        n += 1
+        for name, check in [(c, check_count) for c in spec.counts] + [
+            (c, check_derived) for c in spec.derived
+        ]:
+            if name not in row:
+                if per_row_columns:
+                    offences.append(Offence(file, where, name, "", "column missing"))
+                continue
+            value = row[name]
+            try:
+                check(value, rule)
+            except DisclosureError as exc:
+                offences.append(Offence(file, where, name, show(value), str(exc)))
+        offences += _dwelling_offences(file, where, row)
+    return offences, n
+
+
+def _dwelling_offences(file: str, where: str, row: Mapping[str, Any]) -> list[Offence]:
+    """A private dwelling (or an unknown location) must never be a named place or a point."""
+    if row.get("location_class") not in NOT_A_PLACE:
+        return []
+    return [
+        Offence(file, where, name, show(row[name]), f"a {row['location_class']} row has a {name}")
+        for name in PLACE_COLUMNS
+        if name in row and row[name] not in (None, "") and row[name] == row[name]
+    ]
