@@ -248,6 +248,7 @@ def audit_folder(
         if name != MANIFEST and name not in listed:
             offences.append(Offence(name, "", "", "", "file not listed in the manifest"))
 
+    published = published_counts(folder, listed, products)  # read once, shared by every visual
     for name, entry in listed.items():
         path = folder / name
         if not path.is_file():
@@ -262,7 +263,7 @@ def audit_folder(
             products,
             recorded,
             bundled,
-            published_counts(folder, listed, products),
+            published,
         )
     return offences
 

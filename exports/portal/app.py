@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException
 
 from exports.portal.config import PortalConfig
 from exports.portal.publications import (
-    Publication,
+    PublishedVersion,
     Refused,
     bundle_zip,
     check_address,
@@ -368,14 +368,14 @@ def create_app(
         inline = bool(view) and name.rsplit(".", 1)[-1] in INLINE
         note = "shown in the page; " if inline else ""
 
-        def file(found: Publication) -> Served:
+        def file(found: PublishedVersion) -> Served:
             return Served(read_file(found, name), name, content_type(name), note, inline)
 
         return deliver(request, "download", partner, period, version, name, file)
 
     @app.get("/p/{partner}/{period}/{version}/zip")
     def download_zip(request: Request, partner: str, period: str, version: str) -> Response:
-        def archive(found: Publication) -> Served:
+        def archive(found: PublishedVersion) -> Served:
             note = f"{len(found.files) + 1} files; "
             return Served(bundle_zip(found), found.zip_name, "application/zip", note)
 
@@ -388,7 +388,7 @@ def create_app(
         period: str,
         version: str,
         name: str | None,
-        serve: Callable[[Publication], Served],
+        serve: Callable[[PublishedVersion], Served],
     ) -> Response:
         """What a file and the zip share: the user's own well-formed address, the bytes only
         as the manifest has them, a refusal or the download in the audit log with its sha256."""

@@ -47,7 +47,9 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True)
-class Publication:
+class PublishedVersion:
+    """One version folder of published/ as the portal reads it: its place and its manifest."""
+
     partner: str
     period: str
     version: str
@@ -100,7 +102,7 @@ def check_address(partner: str, period: str | None = None, version: str | None =
         raise Refused("not a version")
 
 
-def list_publications(published: Path, partner: str) -> list[Publication]:
+def list_publications(published: Path, partner: str) -> list[PublishedVersion]:
     """Every version of every period of `partner`, newest period first, then newest version."""
     check_address(partner)
     home = published / partner
@@ -122,7 +124,7 @@ def list_publications(published: Path, partner: str) -> list[Publication]:
     )
 
 
-def open_publication(published: Path, partner: str, period: str, version: str) -> Publication:
+def open_publication(published: Path, partner: str, period: str, version: str) -> PublishedVersion:
     """One version, its manifest read and checked against the folder it sits in."""
     check_address(partner, period, version)
     folder = published / partner / period / version
@@ -139,10 +141,10 @@ def open_publication(published: Path, partner: str, period: str, version: str) -
         or manifest.get("version") != version
     ):
         raise Refused("manifest.json does not match its folder")
-    return Publication(partner, period, version, folder, manifest)
+    return PublishedVersion(partner, period, version, folder, manifest)
 
 
-def read_file(publication: Publication, name: str) -> bytes:
+def read_file(publication: PublishedVersion, name: str) -> bytes:
     """The bytes of a file the manifest names, checked against its sha256 (manifest.json
     itself has no checksum: it is read as published)."""
     if not is_safe_name(name):
@@ -161,7 +163,7 @@ def read_file(publication: Publication, name: str) -> bytes:
     return data
 
 
-def bundle_zip(publication: Publication) -> bytes:
+def bundle_zip(publication: PublishedVersion) -> bytes:
     """The whole version as one zip: manifest.json and every file it lists, each verified."""
     names = sorted({f["path"] for f in publication.files} | {MANIFEST})
     buffer = io.BytesIO()

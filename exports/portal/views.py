@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from exports.portal.publications import Publication
+from exports.portal.publications import PublishedVersion
 
 CHARTS = {
     "chart_time_of_day": "Assaults by weekday and hour",
@@ -13,7 +13,7 @@ CHARTS = {
 }
 
 
-def _base(p: Publication) -> str:
+def _base(p: PublishedVersion) -> str:
     return f"/p/{p.partner}/{p.period}/{p.version}"
 
 
@@ -48,7 +48,7 @@ def _rows(rows: object) -> str:
     return "" if rows is None else str(rows)
 
 
-def summary(p: Publication) -> dict:
+def summary(p: PublishedVersion) -> dict:
     """One row of the listing."""
     sizes = [p.size(f["path"]) or 0 for f in p.files]
     return {
@@ -65,7 +65,7 @@ def summary(p: Publication) -> dict:
     }
 
 
-def details(p: Publication) -> dict:
+def details(p: PublishedVersion) -> dict:
     """The publication page: facts, briefing, charts, map and files (URLs only where the
     manifest lists the file)."""
     base = _base(p)
