@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
 app = typer.Typer(
     help="istv-pipeline: ED assault data to depersonalised partner extracts.",
@@ -67,61 +68,191 @@ def demo(
     sys.exit(run_demo(root.resolve(), nights))
 
 
-def _geocoder(data_root: Path | None):
-    from istv.settings import Settings
-    from transforms.gazetteer import load_gazetteer
-    from transforms.geocode import Geocoder
+ReferenceOption = Annotated[
+    Path | None,
+    typer.Option(help="Reference folder (default ISTV_REFERENCE, else <data root>/reference)."),
+]
+DataRootOption = Annotated[
+    Path | None, typer.Option(help="Data root (default ISTV_DATA_ROOT).")
+]
 
-    root = data_root.resolve() if data_root else Settings.from_env().data_root
-    return Geocoder(load_gazetteer(root / "reference")), root
+
+def _places(data_root: Path | None, reference: Path | None) -> tuple[Path, Path]:
+    """The data root and reference folder: the options, else the settings (ISTV_DATA_ROOT,
+    ISTV_REFERENCE, else <data root>/reference)."""
+    import os
+
+    from istv.settings import Settings
+
+    env = dict(os.environ)
+    if data_root:
+        env["ISTV_DATA_ROOT"] = str(data_root)
+    settings = Settings.from_env(env)
+    return settings.data_root, reference.resolve() if reference else settings.reference_dir
+
+
+def _geocoder(data_root: Path | None, reference: Path | None = None, command: str = "geocode"):
+    """The Geocoder on the reference folder, and the data root; a gazetteer problem is one
+    line on stderr and exit 2."""
+    from transforms.gazetteer import GazetteerError
+    from transforms.geocode import Geocoder
+    from transforms.lexicon import LexiconError
+
+    root, reference_dir = _places(data_root, reference)
+    try:
+        return Geocoder.from_reference(reference_dir), root
+    except (GazetteerError, LexiconError) as error:
+        typer.echo(f"istv {command}: {error}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("geocode-eval")
 def geocode_eval(
-    data_root: Annotated[
-        Path | None, typer.Option(help="Data root (default ISTV_DATA_ROOT).")
-    ] = None,
+    data_root: DataRootOption = None,
     labels: Annotated[
-        Path | None, typer.Option(help="Hand-labelled CSV: text, place_id, location_class.")
+        Path | None,
+        typer.Option(help="Hand-labelled CSV/XLSX: text, place_id, location_class [, category]."),
     ] = None,
+    reference: ReferenceOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Score the geocoder on the synthetic ground truth, or on --labels FILE."""
-    from istv.geocode_eval import describe, evaluate, load_ground_truth, load_labels
+    """Score the geocoder on the synthetic ground truth, or on --labels FILE.
 
-    geocoder, root = _geocoder(data_root)
-    truth = load_labels(labels) if labels else load_ground_truth(root)
+    Exits 2 with one line naming file, row and column when the labels file is unusable.
+    """
+    from istv.geocode_eval import (
+        LabelsError,
+        describe,
+        evaluate,
+        load_ground_truth,
+        load_labels,
+    )
+
+    try:
+        truth = load_labels(labels) if labels else None
+    except LabelsError as error:
+        typer.echo(f"istv geocode-eval: {error}", err=True)
+        raise typer.Exit(2) from None
+    geocoder, root = _geocoder(data_root, reference, "geocode-eval")
+    if truth is None:
+        try:
+            truth = load_ground_truth(root)
+        except FileNotFoundError as error:
+            typer.echo(f"istv geocode-eval: {error}", err=True)
+            raise typer.Exit(2) from None
     scores = evaluate(truth, geocoder)
     typer.echo(json.dumps(scores, sort_keys=True) if as_json else describe(scores))
 
 
-@app.command()
+class _ExplainByDefault(TyperGroup):
+    """`istv geocode TEXT` is `istv geocode explain TEXT`: anything that is not a subcommand
+    name (or --help) is a text to explain."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["explain", *args]
+        return super().parse_args(ctx, args)
+
+
+geocode_app = typer.Typer(
+    cls=_ExplainByDefault,
+    subcommand_metavar='"TEXT" | review ...',
+    help='Geocoding: `istv geocode "TEXT"` shows how one text is read; `istv geocode review` '
+    "makes and applies the data team's review queue.",
+    no_args_is_help=True,
+)
+app.add_typer(geocode_app, name="geocode")
+
+
+@geocode_app.command("explain")
 def geocode(
     text: Annotated[str, typer.Argument(help="A location description, in quotes.")],
-    data_root: Annotated[
-        Path | None, typer.Option(help="Data root (default ISTV_DATA_ROOT).")
-    ] = None,
+    data_root: DataRootOption = None,
+    reference: ReferenceOption = None,
 ) -> None:
     """Show how one location text is read: cleaned words, postcodes, dwelling cues, result."""
     import pandas as pd
 
-    from transforms.dwellings import dwelling_cues
     from transforms.geocode import OUTPUT_COLUMNS
     from transforms.location_text import clean_location_text, find_postcodes
 
-    geocoder, _ = _geocoder(data_root)
+    geocoder, _ = _geocoder(data_root, reference)
     raw = pd.Series([text], dtype="string")
     cleaned = clean_location_text(raw)
     found = find_postcodes(raw, geocoder.known_postcodes, geocoder.known_outcodes)
-    cues = dwelling_cues(cleaned)
+    signs = geocoder.signs.read(cleaned).iloc[0]
     result = geocoder.geocode(raw).iloc[0]
     typer.echo(f"cleaned:   {cleaned.iloc[0]}")
     typer.echo(f"postcode:  {found['postcode'].iloc[0]}   outcode: {found['outcode'].iloc[0]}")
     typer.echo(
-        f"dwelling:  cue={bool(cues['cue'].iloc[0])} own_home={bool(cues['own_home'].iloc[0])}"
+        f"dwelling:  sign={signs['family'] or '-'} own_home={bool(signs['own_home'])} "
+        "(a sign inside a name does not count: match_method says what decided)"
     )
     for column in OUTPUT_COLUMNS:
         typer.echo(f"{column + ':':<16}{result[column]}")
+
+
+@geocode_app.command("review")
+def geocode_review(
+    night: Annotated[
+        str | None, typer.Option(help="Night (YYYY-MM-DD) whose review queue to write.")
+    ] = None,
+    apply: Annotated[
+        Path | None,
+        typer.Option("--apply", help="A filled-in review file: add its corrections as aliases."),
+    ] = None,
+    data_root: DataRootOption = None,
+    reference: ReferenceOption = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a queue that has corrections filled in.")
+    ] = False,
+) -> None:
+    """Texts the geocoder was unsure of, for the data team, and their corrections.
+
+    --night D writes restricted/geocode_review/night=D.csv: one row per text to look at.
+
+    Fill in correct_id and/or correct_class; --apply FILE adds them to aliases.csv.
+
+    Prints counts and paths only; a problem is one line (file, row, column), exit 2.
+    """
+    import datetime as dt
+
+    from istv.geocode_review import REASONS, ReviewError, apply_review, build_review
+
+    if (night is None) == (apply is None):
+        typer.echo("istv geocode review: give either --night YYYY-MM-DD or --apply FILE.",
+                   err=True)
+        raise typer.Exit(2)
+    root, reference_dir = _places(data_root, reference)
+    try:
+        if apply is not None:
+            done = apply_review(apply, root, reference_dir, dt.date.today())
+            typer.echo(
+                f"aliases added: {done.added} (night {done.night}) to {done.path}"
+                + (f"; {done.already_there} already there" if done.already_there else "")
+                + "; the geocoder uses them from the next run"
+            )
+            for name, count in done.classes.items():
+                typer.echo(f"  {name:<18} {count:>6}")
+            return
+        try:
+            day = dt.date.fromisoformat(night)
+        except ValueError:
+            typer.echo("istv geocode review: --night must be a date, YYYY-MM-DD.", err=True)
+            raise typer.Exit(2) from None
+        queue = build_review(root, reference_dir, day, force)
+    except ReviewError as error:
+        for problem in error.problems:
+            typer.echo(f"istv geocode review: {problem}", err=True)
+        raise typer.Exit(2) from None
+    total = sum(queue.texts.values())
+    typer.echo(f"night {queue.night}: {total} texts to review "
+               f"({sum(queue.records.values())} records)")
+    for name in REASONS:
+        typer.echo(f"  {name:<16} {queue.texts[name]:>6} texts {queue.records[name]:>6} records")
+    if queue.already_reviewed:
+        typer.echo(f"  left out: {queue.already_reviewed} texts already in aliases.csv")
+    typer.echo(f"wrote {queue.path}")
 
 
 @app.command()

@@ -181,12 +181,11 @@ def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_
     import pyarrow as pa
 
     from schemas import restricted_schema
-    from transforms.gazetteer import load_gazetteer
     from transforms.geocode import Geocoder, locate_records
 
     partition = Path(restricted_path)
     records = pq.read_table(partition / "part-0.parquet").to_pandas()
-    geocoder = Geocoder(load_gazetteer(settings.reference_dir))
+    geocoder = Geocoder.from_reference(settings.reference_dir)
     located = locate_records(records, geocoder, place_of_injury_classes())
     records = pd.concat([records, located], axis=1)
     table = pa.Table.from_pandas(records, schema=restricted_schema(), preserve_index=False)
@@ -202,7 +201,8 @@ def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_
             "geocode",
             "ok",
             restricted_rows=table.num_rows,
-            message=f"{placed} of {table.num_rows} records placed",
+            message=f"{placed} of {table.num_rows} records placed "
+                    f"(location lexicon {geocoder.lexicon.version})",
         ),
     )
     return {

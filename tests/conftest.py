@@ -16,6 +16,7 @@ import pytest
 
 from istv.demo import DAGS_DIR, demo_environment
 from istv.synth import generate
+from istv.synth.county import write_county_reference
 
 SESSION_ROOT = Path(tempfile.mkdtemp(prefix="istv-tests-"))
 AIRFLOW_ENV = {
@@ -54,6 +55,25 @@ def town(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("town")
     generate(root, FIRST_NIGHT, 2, rows_per_night=400, seed=11)
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_reference(tmp_path_factory) -> Path:
+    """The demo town's reference folder (seed 2026: the ids the hand-labelled sets use)."""
+    root = tmp_path_factory.mktemp("demo-town")
+    generate(root, dt.date(2026, 10, 19), 1, rows_per_night=10, seed=2026)
+    return root / "reference"
+
+
+@pytest.fixture(scope="session")
+def county_reference(tmp_path_factory) -> Path:
+    """A county-sized reference folder, made once: the demo town (seed 2026) plus OS Open Names
+    tiles for 40 fictional towns (~24,000 roads) and a 300,000-row national postcode directory
+    (istv.synth.county). Read-only: copy it before changing anything."""
+    root = tmp_path_factory.mktemp("county")
+    generate(root, dt.date(2026, 10, 19), 1, seed=2026)
+    write_county_reference(root / "reference", seed=2026, postcodes=300_000)
+    return root / "reference"
 
 
 @pytest.fixture

@@ -1,56 +1,144 @@
-"""Private dwellings: homes and other private addresses, which must never become a map point.
+"""Signs of a private dwelling, and the kind of place a text names, read from cleaned text.
 
-Works on cleaned text (transforms/location_text.py). A cue is a word or phrase that says
-"someone's home": home, house, flat, address, a possessive person ("friends", "mums", "daves
-flat", "at kevs"), or a house number before a street. The matcher decides the rare conflicts
-with venue names that contain such words ("the white house" pub, "house of ferris" store): a
-venue wins only when its own name covers the cue.
+The vocabulary is data (schemas/location_lexicon.yaml via transforms/lexicon.py); this module
+only applies it, vectorised over every distinct text with pyarrow (RE2), and once more in
+Python for the rare text whose sign may sit inside a venue's own name.
+
+The fail-safe rule these signs feed (applied in transforms/geocode.py, `Geocoder._dwelling`):
+any sign of a private dwelling makes the text a private dwelling, unless a venue is named
+outright and every sign lies inside that venue's own name. A dwelling never gets a place, a
+name or a point.
 """
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-DWELLING_WORDS = r"home|house|flat|flats|address|apartment|bedsit|residence|maisonette|bungalow"
-PEOPLE = (
-    r"patients|pts|friends|friend|partners|partner|mums|mum|dads|dad|mothers|fathers|brothers|"
-    r"sisters|neighbours|boyfriends|girlfriends|in laws|inlaws|exes|ex partners|mates|relatives|"
-    r"nans|grandparents|his|her|their|own"
-)
-# "walking home", "on the way home": where the assault happened is not the home itself.
-NOT_A_HOME = re.compile(r"(?:walking|way|going|heading|on (?:his|her|their|the) way|journey) home")
-CUES = re.compile(
-    rf"\b(?:{DWELLING_WORDS})\b"  # a dwelling word anywhere: "in his flat", "12 elm rd house"
-    rf"|\b(?:{PEOPLE})\s+place\b"  # "friends place"
-    rf"|\b(?:at|in)\s+(?:a|my|the)?\s*(?:{PEOPLE})$"  # "at a friends", "at my mums"
-    r"|^(?:at\s+)?\w+s$"  # "at kevs", "daves": someone's place, said as a possessive alone
-)
-OWN_HOME = re.compile(
-    r"\b(?:patients?|pts?|own|at|her|his)\s+(?:own\s+)?(?:home|house|flat|address)\b|^home\b"
-    r"|\bhome address\b"
-)
-HOUSE_NUMBER = re.compile(r"(?:^|\s)(?:flat\s+\d+[a-z]?\s+)?\d{1,4}[a-z]?\s+[a-z]")
+from transforms.lexicon import Lexicon
+
+# A pattern with one of these groups: the word in it must not be one of the lexicon's not_a_name
+# words. A sign's `name` group is the part that may be a gazetteer name ("at lanterns").
+WORD_GROUPS = ("(?P<word>", "(?P<name>")
+NO_FAMILY = ""
 
 
-def dwelling_cues(cleaned: pd.Series) -> pd.DataFrame:
-    """Per cleaned text: `cue` (a dwelling is mentioned), `own_home` (the patient's own),
-    `house_number` (a number that could start an address, checked against streets later)."""
-    text = cleaned.astype("string").fillna("")
-    not_home = text.str.contains(NOT_A_HOME, regex=True)
-    remainder = text.str.replace(NOT_A_HOME, " ", regex=True)
-    cue = remainder.str.contains(CUES, regex=True)
-    return pd.DataFrame(
-        {
-            "cue": cue.astype(bool),
-            "own_home": (remainder.str.contains(OWN_HOME, regex=True) & ~not_home).astype(bool),
-            "house_number": text.str.contains(HOUSE_NUMBER, regex=True).astype(bool),
-        },
-        index=cleaned.index,
-    )
+def _either(patterns) -> str:
+    return "|".join(f"(?:{p})" for p in patterns)
 
 
-def mentions_dwelling(cleaned: str) -> bool:
-    """The `cue` of dwelling_cues for one text (used on parts of a text by the matcher)."""
-    return bool(CUES.search(NOT_A_HOME.sub(" ", cleaned)))
+class DwellingSigns:
+    """The lexicon's sign, kind and own-home patterns, compiled for columns and for one text."""
+
+    def __init__(self, lexicon: Lexicon):
+        self.lexicon = lexicon
+        self.families = tuple(lexicon.dwelling_signs)
+        self.kinds = tuple(lexicon.class_words)
+        self._plain = {f: _either(p for p in ps if not _worded(p))
+                       for f, ps in lexicon.dwelling_signs.items()}
+        self._worded = {f: tuple(p for p in ps if _worded(p))
+                        for f, ps in lexicon.dwelling_signs.items()}
+        self._not_signs = _either(lexicon.not_signs)
+        self._own_home = _either(lexicon.own_home)
+        self._kinds = {k: _either(ps) for k, ps in lexicon.class_words.items()}
+        self._python = {
+            f: (re.compile(self._plain[f]) if self._plain[f] else None,
+                tuple(re.compile(p) for p in self._worded[f]))
+            for f in self.families
+        }
+        self._python_not_signs = re.compile(self._not_signs) if self._not_signs else None
+        self._python_kinds = {k: re.compile(p) for k, p in self._kinds.items()}
+        self.nouns = pa.array(sorted(lexicon.not_a_name), pa.large_string())
+
+    def read(self, cleaned: pd.Series) -> pd.DataFrame:
+        """Per cleaned text: `family` (first dwelling family whose pattern matches, "" for
+        none; `signs_outside` then confirms it), `own_home` (the patient's own home), `kind`
+        (class of the kind of place named first, "" for none) and `kinds` (bit i set when the
+        i-th class of the lexicon is named)."""
+        text = pa.array(cleaned.astype("string").fillna(""), pa.large_string())
+        kind, kinds = self._kind_columns(text)
+        found = [self._found(text, family) for family in self.families]
+        family = np.select(found, self.families, NO_FAMILY) if found else np.full(
+            len(text), NO_FAMILY)
+        if self._not_signs:
+            text = pc.replace_substring_regex(text, pattern=self._not_signs, replacement=" ")
+        own_home = _matches(text, self._own_home) & (family != NO_FAMILY)
+        return pd.DataFrame(
+            {"family": family, "own_home": own_home, "kind": kind, "kinds": kinds},
+            index=cleaned.index,
+        )
+
+    def signs_outside(self, text: str, names: list[tuple[int, int]]) -> list[str]:
+        """The dwelling families with a sign in `text` that does not lie inside one of the
+        gazetteer names found there (character spans) or inside a phrase that only looks like
+        a sign: "house" inside "the white house" or "kebab house", "cottage" inside "cottage
+        road" and "home" inside "walking home" are not signs; "caravan" after "static" is."""
+        if self._python_not_signs is not None:
+            names = names + [m.span() for m in self._python_not_signs.finditer(text)]
+
+        def owned(start: int, end: int) -> bool:  # every word of the sign is in a name
+            return all(any(a <= s and e <= b for a, b in names)
+                       for s, e in _word_spans(text, start, end))
+
+        found = []
+        for family in self.families:
+            plain, worded = self._python[family]
+            spans = [m.span() for m in plain.finditer(text)] if plain is not None else []
+            for pattern in worded:
+                for match in pattern.finditer(text):
+                    group = "name" if "name" in match.groupdict() else "word"
+                    if match.group(group) not in self.lexicon.not_a_name:
+                        spans.append(match.span(group) if group == "name" else match.span())
+            if any(not owned(*span) for span in spans):
+                found.append(family)
+        return found
+
+    def kinds_in(self, text: str) -> set[str]:
+        """The kinds of place named in one (partial) text."""
+        return {kind for kind, pattern in self._python_kinds.items() if pattern.search(text)}
+
+    def _found(self, text: pa.Array, family: str) -> np.ndarray:
+        hit = _matches(text, self._plain[family])
+        for pattern in self._worded[family]:
+            group = "name" if "(?P<name>" in pattern else "word"
+            word = pc.struct_field(pc.extract_regex(text, pattern=pattern), group)
+            real = pc.and_(pc.is_valid(word), pc.invert(pc.is_in(word, value_set=self.nouns)))
+            hit |= np.asarray(pc.fill_null(real, False))
+        return hit
+
+    def _kind_columns(self, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """The kind named first (ties: the lexicon's order) and the bitmask of kinds named."""
+        if not self.kinds:
+            return np.full(len(text), NO_FAMILY, dtype=object), np.zeros(len(text), np.int64)
+        starts = np.column_stack([
+            np.asarray(pc.find_substring_regex(text, pattern=self._kinds[k]), dtype=np.int64)
+            for k in self.kinds
+        ])
+        named = starts >= 0
+        kinds = (named * (1 << np.arange(len(self.kinds)))).sum(axis=1)
+        first = np.where(named, starts, np.iinfo(np.int64).max).argmin(axis=1)
+        kind = np.where(named.any(axis=1), np.array(self.kinds, dtype=object)[first], NO_FAMILY)
+        return kind, kinds.astype(np.int64)
+
+
+def _word_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans, at = [], start
+    for word in text[start:end].split(" "):
+        if word:
+            spans.append((at, at + len(word)))
+        at += len(word) + 1
+    return spans
+
+
+def _worded(pattern: str) -> bool:
+    return any(group in pattern for group in WORD_GROUPS)
+
+
+def _matches(text: pa.Array, pattern: str) -> np.ndarray:
+    if not pattern:
+        return np.zeros(len(text), dtype=bool)
+    return np.asarray(pc.fill_null(pc.match_substring_regex(text, pattern=pattern), False))

@@ -19,6 +19,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,8 @@ LOCALITY_COLUMNS = ("locality_id", "name", "outcode", "lsoa21cd", "easting", "no
 POSTCODE_COLUMNS = ("pcds", "outcode", "lsoa21cd", "lad_code", "easting", "northing")
 LSOA_COLUMNS = ("lsoa21cd", "lad_code", "easting", "northing")
 COORDINATES = ("easting", "northing")
+# Gazetteer.aliases: the trust's reviewed readings of whole texts (transforms/aliases.py).
+ALIAS_COLUMNS = ("text", "target_id", "location_class")
 
 # British National Grid extent in metres: anything outside is not a grid reference (often it is
 # a latitude/longitude pasted into the wrong column) and is treated as missing.
@@ -102,6 +105,13 @@ class Gazetteer:
     """All reference tables, sorted by id; coordinates are BNG metres (float64).
 
     `warnings` counts rows skipped per source (never their values); they are logged as well.
+
+    `aliases` (not to be confused with the `aliases` column of `places`, a place's other names)
+    are the data team's reviewed readings of whole location texts from `aliases.csv`: columns
+    ALIAS_COLUMNS as string dtype, `target_id` NA when the alias gives only a class, index the
+    row in the file. Their cleaned texts are unique, every target_id is exactly one place_id,
+    street_id or locality_id of these tables, and a private_dwelling alias has no target_id
+    (transforms/aliases.py). They hold ED location texts: personal data, never to be logged.
     """
 
     places: pd.DataFrame
@@ -110,6 +120,14 @@ class Gazetteer:
     postcodes: pd.DataFrame
     lsoas: pd.DataFrame
     warnings: tuple[str, ...] = ()
+    aliases: pd.DataFrame = dataclass_field(default_factory=lambda: empty_aliases())
+
+
+def empty_aliases() -> pd.DataFrame:
+    """A Gazetteer.aliases frame with no rows."""
+    frame = pd.DataFrame({column: pd.Series(dtype="string") for column in ALIAS_COLUMNS})
+    frame.index = pd.Index([], dtype="int64", name="row")
+    return frame
 
 
 @dataclass(frozen=True)
@@ -246,22 +264,31 @@ def load_gazetteer(reference_dir: Path) -> Gazetteer:
             target = {"places": places, "streets": streets, "localities": localities}[kind]
             target.append(keep(frame, source, Counter(), need_lsoa=kind != "localities"))
 
+    from transforms.aliases import ALIASES_FILE, check_targets, load_aliases
+
+    places_table = _finish(places, PLACE_COLUMNS, "place_id")
+    streets_table = _finish(streets, STREET_COLUMNS, "street_id")
+    localities_table = _finish(localities, LOCALITY_COLUMNS, "locality_id")
+    if places_table.empty and streets_table.empty:
+        raise GazetteerError(f"{ref}: every place and street row was skipped: {warnings}. {DOCS}")
+    aliases = load_aliases(ref)
+    check_targets(aliases, places_table, streets_table, localities_table, ref / ALIASES_FILE)
     gazetteer = Gazetteer(
-        places=_finish(places, PLACE_COLUMNS, "place_id"),
-        streets=_finish(streets, STREET_COLUMNS, "street_id"),
-        localities=_finish(localities, LOCALITY_COLUMNS, "locality_id"),
+        places=places_table,
+        streets=streets_table,
+        localities=localities_table,
         postcodes=postcodes,
         lsoas=lsoas,
         warnings=tuple(warnings),
+        aliases=aliases,
     )
-    if gazetteer.places.empty and gazetteer.streets.empty:
-        raise GazetteerError(f"{ref}: every place and street row was skipped: {warnings}. {DOCS}")
     for warning in warnings:
         log.warning("gazetteer: %s", warning)
     log.info(
-        "gazetteer: %d places, %d streets, %d localities, %d postcodes, %d LSOAs",
+        "gazetteer: %d places, %d streets, %d localities, %d postcodes, %d LSOAs, %d reviewed "
+        "aliases",
         len(gazetteer.places), len(gazetteer.streets), len(gazetteer.localities),
-        len(postcodes), len(lsoas),
+        len(postcodes), len(lsoas), len(aliases),
     )
     return gazetteer
 

@@ -1,29 +1,48 @@
-"""Geocoding: read a free-text assault location as a place, a street, an area, a private
-dwelling or unknown, against the gazetteer. Each distinct text is read once.
+"""Geocoding: read a free-text assault location as a place, a street, an area, a kind of place,
+a private dwelling or unknown, against the gazetteer. Each distinct text is read once.
 
-How a text is read (see `Geocoder.read`):
-1. cleaned (transforms/location_text.py); postcodes found in the raw text narrow the search;
-2. names are looked up as exact word sequences (every name, alias and street, cleaned the same
-   way), then, for typos, by fuzzy scoring of the few names that share a near-identical word;
-3. a place (venue or landmark) named in the text beats a street; a street beats an area;
-4. a private dwelling (transforms/dwellings.py) beats everything except a venue whose own name
-   covers the dwelling word ("the white house" pub). A dwelling never gets a place, a name or a
-   point: at most the LSOA of a postcode or street it mentions.
+How a text is read (`Geocoder.read`):
+1. cleaned (transforms/location_text.py); postcodes found in the raw text are evidence;
+2. names are found (transforms/name_index.py): exact word sequences, plural-free and space-free
+   forms, and typos; words inside a blocking phrase ("police station") name nothing;
+3. signs of a private dwelling (transforms/dwellings.py, vocabulary in
+   schemas/location_lexicon.yaml) decide first, fail safe (`_dwelling`);
+4. candidates are ranked on their evidence (`_rank`): what kind of name it is (a distinctive
+   venue or landmark name, a street, a one-word or generic alias, a locality), whether the
+   rest of the text agrees with it (its postcode, outcode, locality, a street beside it, a
+   kind word such as "pub"), how rare its words are, and, for a name shared across towns, the
+   trust's own area (the catchment);
+5. with no name, a kind of place ("in a taxi", "A&E") gives the class alone.
+`match_score` is a confidence in [0, 1] (`_confidence`); `match_method` says what decided.
 The output holds only gazetteer values and fixed vocabulary, never words of the text itself.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import pandas as pd
 from rapidfuzz.distance import OSA
 
-from transforms.dwellings import dwelling_cues, mentions_dwelling
-from transforms.gazetteer import Gazetteer
+from transforms.aliases import LOCALITY_CLASS
+from transforms.dwellings import NO_FAMILY, DwellingSigns
+from transforms.gazetteer import Gazetteer, load_gazetteer
+from transforms.lexicon import Lexicon, load_lexicon
 from transforms.location_text import clean_location_text, find_postcodes, strip_postcodes
+from transforms.name_index import (
+    FUZZY_MIN_WORD,
+    IGNORED_WORDS,
+    LOCALITY,
+    NUMBER_WORDS,
+    PLACE,
+    STREET,
+    NameIndex,
+    deletions,
+    skeleton,
+    stem,
+)
 
 OUTPUT_COLUMNS = [
     "location_class",
@@ -35,145 +54,106 @@ OUTPUT_COLUMNS = [
     "match_method",
     "match_score",
 ]
-STREET, PLACE, LOCALITY = "street", "place", "locality"
-# How a found name ranks: a distinctive venue or landmark name beats a street ("o/s kettle, high
-# st" is the pub); a street beats a generic one-word alias ("car park off x street" is the
-# street, not the park called "the park") or an alias that is also a locality's name.
-STRONG_PLACE, STREET_RANK, WEAK_PLACE, LOCALITY_RANK = range(4)
-IGNORED_WORDS = {"the", "a", "an"}
 UNKNOWN_TEXTS = re.compile(
-    r"^(?:unknown|not stated|not given|none|n a|na|declined( to say)?|pt declined|"
-    r"patient (unable|declined) to say|pt unable to say|cant remember|can t remember|"
-    r"no fixed abode|refused|in town|town|on a night out|night out|out|outside|street)?$"
+    r"^(?:unknown|not stated|not given|none|n a|na|declined( to say)?|patient declined|"
+    r"patient (unable|declined) to say|unable to say|cant remember|can t remember|"
+    r"no fixed abode|refused|in town|town|on a night out|night out|out|outside|somewhere|"
+    r"somewhere in town|not sure|unsure)?$"
 )
-FUZZY_MIN_WORD = 4  # words shorter than this are matched exactly or not at all
 FUZZY_MIN_NAME = 5  # characters; shorter names are matched exactly or not at all
 FUZZY_CHARS_PER_EDIT = 8  # one typo (OSA edit) allowed per this many characters of a name
-COMMON_WORD_ENTRIES = 25  # a word naming more things than this does not seed fuzzy candidates
-GENERIC_WORD_ENTRIES = 3  # a one-word alias also naming this many other things is generic
+FUZZY_CANDIDATES = 60  # more variants than this share a word: keep those sharing another word
+NEAR_M = 600.0  # a venue and a street this close agree ("o/s kettle, high st")
+LOCALITY_M = 1500.0  # a venue this close to a named locality agrees with it
+SKELETON_LONG = 10  # names this long may differ by three edits when they sound the same
+PLACE_PREPOSITIONS = frozenset({"at", "outside", "inside", "in", "opposite", "behind"})
+SURE_SPELLING = 0.85  # a name spelt at least this closely can own a dwelling word in it
+SAME_PLACE_M = 300.0  # entries of one name this close are one place listed twice
+NUMBER = re.compile(r"^[0-9]{1,3}[a-z]?$")  # a house number (2300 is a time)
+FILLER_NUMBER = re.compile(r"^(?:[0-9]+(?:am|pm|hrs|hr|h)?|x[0-9]+)$")
+
+# How a name ranks (lower wins): a distinctive place name; a supported weak name; a street; a
+# fuzzy place without support; a one-word or generic alias alone; a locality.
+TIER_PLACE, TIER_SUPPORTED, TIER_STREET, TIER_FUZZY, TIER_WEAK, TIER_LOCALITY = range(6)
+# Confidence of a reading, before agreement adds to it (`_confidence`).
+BASE_CONFIDENCE = {"place": 0.9, "street": 0.88, "weak": 0.55, "locality": 0.6}
+SUPPORT_STEP = 0.04
+CATCHMENT_ONLY = 0.75  # a name shared across towns, chosen by the trust's area alone
+CLASS_WORD_CONFIDENCE = 0.7
+DWELLING_CONFIDENCE = {"sign": 0.95, "conflict": 0.7}
+REVIEWED = 1.0
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One gazetteer thing a name can refer to."""
-
-    kind: str
-    ref: str
-    name: str
-    location_class: str
-    outcode: str | None
-    locality: str | None
-    lsoa21cd: str | None
-    easting: float | None
-    northing: float | None
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Hit:
-    """A name found in the text: the words it covers, the things of one kind it may mean."""
+    """A name found in the text: the words it covers and the entries of one kind it may mean."""
 
     start: int
     end: int
+    variant: tuple[str, ...]
     entries: tuple[int, ...]
     kind: str
-    rank: int  # STRONG_PLACE, STREET_RANK, WEAK_PLACE or LOCALITY_RANK: lower wins
-    score: float
-    method: str
+    similarity: float  # 1.0 for exact, plural-free and space-free forms
+    method: str  # exact or fuzzy
+    narrowed: bool = False  # entries outside the trust's area dropped, nothing else to go on
 
     def covers(self, other: Hit) -> bool:
-        return (
-            self.start <= other.start
-            and other.end <= self.end
-            and ((self.end - self.start) > (other.end - other.start))
-        )
+        return (self.start <= other.start and other.end <= self.end
+                and (self.end - self.start) > (other.end - other.start))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One entry a hit may mean, with the evidence for it."""
+
+    hit: Hit
+    entry: int
+    tier: int
+    support: int
+    specificity: float
+    reference: bool  # named as a reference point ("nr market sq")
+    origin: bool  # named as where someone came from ("walked from the loft to kings rd")
 
 
 class Geocoder:
-    """Holds the gazetteer's names, cleaned and indexed once; reads texts against them."""
+    """Holds the gazetteer's names, indexed once; reads texts against them."""
 
-    def __init__(self, gazetteer: Gazetteer):
+    def __init__(self, gazetteer: Gazetteer, catchment_lads: set[str] | None = None,
+                 lexicon: Lexicon | None = None):
         self.gazetteer = gazetteer
-        self.entries: list[Entry] = []
-        self.variants: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        self._add_entries(gazetteer)
-        self.max_words = max((len(v) for v in self.variants), default=1)
-        self.variants_by_word: dict[str, set[tuple[str, ...]]] = defaultdict(set)
-        self.entries_by_word: dict[str, set[int]] = defaultdict(set)
-        for variant, entries in self.variants.items():
-            for word in variant:
-                self.variants_by_word[word].add(variant)
-                self.entries_by_word[word].update(entries)
-        self.by_deletion: dict[str, set[str]] = defaultdict(set)
-        for word, entries in self.entries_by_word.items():
-            if len(word) >= FUZZY_MIN_WORD and len(entries) <= COMMON_WORD_ENTRIES:
-                for form in _deletions(word):
-                    self.by_deletion[form].add(word)
-        self.postcodes = gazetteer.postcodes.set_index("pcds")
+        self.lexicon = lexicon or load_lexicon()
+        self.index = NameIndex(gazetteer, self.lexicon, catchment_lads)
+        self.entries = self.index.entries
+        self.signs = DwellingSigns(self.lexicon)
+        self.blocking = {}
+        for phrase in self.lexicon.blocking_phrases:
+            self.blocking.setdefault(phrase[0], []).append(phrase)
+        self.postcode_lsoas = dict(zip(gazetteer.postcodes["pcds"],
+                                       gazetteer.postcodes["lsoa21cd"].astype(object).where(
+                                           gazetteer.postcodes["lsoa21cd"].notna(), None),
+                                       strict=True))
         self.known_postcodes = set(gazetteer.postcodes["pcds"])
         self.known_outcodes = set(gazetteer.postcodes["outcode"])
-        self.lsoa_points = gazetteer.lsoas.set_index("lsoa21cd")[["easting", "northing"]]
+        self.lsoa_points = {code: (e, n) for code, e, n in zip(
+            gazetteer.lsoas["lsoa21cd"], gazetteer.lsoas["easting"], gazetteer.lsoas["northing"],
+            strict=True)}
+        self.locality_variants = {v for v, owners in self.index.variants.items()
+                                  if any(self.entries[o].kind == LOCALITY for o in owners)}
+        self.reviewed = self._reviewed_aliases(gazetteer)
+        self._kind_names: dict[tuple[str, ...], bool] = {}
+        self._is_filler: dict[str, bool] = {}
+        self._near_cache: dict[str, tuple[set, tuple[str, ...]]] = {}
+        self.places_by_postcode: dict[str, list[int]] = {}
+        for number, e in enumerate(self.entries):
+            if e.kind == PLACE and e.postcode:
+                self.places_by_postcode.setdefault(e.postcode, []).append(number)
 
-    # -- building the index -------------------------------------------------------------------
-    def _add_entries(self, gaz: Gazetteer) -> None:
-        """Every place, street and locality as an Entry; all their names cleaned in one call."""
-        owners: list[int] = []
-        names: list[str] = []
-
-        def add(entry: Entry, entry_names) -> None:
-            owners.extend([len(self.entries)] * len(entry_names))
-            names.extend(entry_names)
-            self.entries.append(entry)
-
-        for r in gaz.places.itertuples(index=False):
-            add(
-                Entry(
-                    PLACE,
-                    r.place_id,
-                    r.name,
-                    r.location_class,
-                    _na(r.outcode),
-                    None,
-                    r.lsoa21cd,
-                    r.easting,
-                    r.northing,
-                ),
-                [r.name, *r.aliases],
-            )
-        for r in gaz.streets.itertuples(index=False):
-            add(
-                Entry(
-                    STREET,
-                    r.street_id,
-                    r.name,
-                    "street",
-                    _na(r.outcode),
-                    r.locality,
-                    r.lsoa21cd,
-                    r.easting,
-                    r.northing,
-                ),
-                [r.name],
-            )
-        for r in gaz.localities.itertuples(index=False):
-            add(
-                Entry(
-                    LOCALITY,
-                    r.locality_id,
-                    r.name,
-                    "other",
-                    _na(r.outcode),
-                    r.name,
-                    _na(r.lsoa21cd),
-                    r.easting,
-                    r.northing,
-                ),
-                [r.name],
-            )
-        cleaned = clean_location_text(pd.Series(names, dtype="string")).fillna("")
-        for owner, text in zip(owners, cleaned, strict=True):
-            words = _words(text)
-            if words and owner not in self.variants[words]:
-                self.variants[words].append(owner)
+    @classmethod
+    def from_reference(cls, reference_dir: Path, catchment_lads: set[str] | None = None
+                       ) -> Geocoder:
+        """The geocoder of a reference folder: its gazetteer, reviewed aliases and the
+        trust's own words (location_lexicon.yaml) on top of the project's."""
+        return cls(load_gazetteer(reference_dir), catchment_lads, load_lexicon(reference_dir))
 
     # -- reading texts ------------------------------------------------------------------------
     def geocode(self, texts: pd.Series) -> pd.DataFrame:
@@ -181,24 +161,27 @@ class Geocoder:
         distinct = pd.Series(texts.dropna().unique(), dtype="string")
         cleaned = clean_location_text(distinct)
         found = find_postcodes(distinct, self.known_postcodes, self.known_outcodes)
-        cues = dwelling_cues(cleaned)
         named = strip_postcodes(cleaned, self.known_outcodes)  # postcodes are not name words
+        signs = self.signs.read(named)
         readings: dict[tuple, tuple] = {}  # texts that clean to the same words are read once
         rows = []
         keys = zip(
-            named.fillna(""),
-            found["postcode"].astype(object).where(found["postcode"].notna(), None),
-            found["outcode"].astype(object).where(found["outcode"].notna(), None),
-            cues["cue"],
-            cues["house_number"],
+            cleaned.fillna("").tolist(),
+            named.fillna("").tolist(),
+            found["postcode"].astype(object).where(found["postcode"].notna(), None).tolist(),
+            found["outcode"].astype(object).where(found["outcode"].notna(), None).tolist(),
+            signs["family"].tolist(),
+            signs["kind"].tolist(),
+            signs["kinds"].tolist(),
             strict=True,
         )
         for key in keys:
             if key not in readings:
-                readings[key] = self.read(*key)
+                reviewed = self.reviewed.get(key[0])
+                readings[key] = reviewed if reviewed is not None else self.read(*key[1:])
             rows.append(readings[key])
         result = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
-        result["own_home"] = cues["own_home"].to_numpy() & (
+        result["own_home"] = signs["own_home"].to_numpy() & (
             result["location_class"] == "private_dwelling"
         )
         result.index = distinct
@@ -210,163 +193,489 @@ class Geocoder:
         by_text.loc[missing, "own_home"] = False
         return by_text
 
-    def read(self, named: str, postcode, outcode, cue: bool, house_number: bool) -> tuple:
-        """One cleaned text without its postcodes -> a row of OUTPUT_COLUMNS (module docstring)."""
-        words = _words(named)
+    def read(self, named: str, postcode=None, outcode=None, family: str = NO_FAMILY,
+             kind: str = NO_FAMILY, kinds: int = 0) -> tuple:
+        """One cleaned text without its postcodes, and what the vectorised pass found in it ->
+        a row of OUTPUT_COLUMNS (module docstring)."""
+        tokens = named.split()
+        words = tuple(w for w in tokens if w not in IGNORED_WORDS)
         if not words or UNKNOWN_TEXTS.match(" ".join(words)):
-            return self._area("unknown", postcode, "no_information")
-        hits = self._exact_hits(words)
-        hits = _outermost(hits + self._fuzzy_hits(words, hits))
-        best = self._best(hits, outcode)
-        if cue or (house_number and self._numbered_street(words, hits)):
-            if best is not None and self._venue_covers_cue(best, words):
-                return self._entry_row(*best)
-            street_lsoa = None
-            if best is not None and best[0] >= 0 and self.entries[best[0]].kind == STREET:
-                street_lsoa = self.entries[best[0]].lsoa21cd
-            return self._private(postcode, street_lsoa)
+            if family == NO_FAMILY:
+                return self._area("unknown", postcode, "no_information")
+        before, lead, positions = _word_tokens(tokens)
+        hits = _outermost(self._hits(words, before))
+        candidates = self._candidates(hits, words, lead, postcode, outcode, kinds)
+        dwelling = self._dwelling(tokens, positions, family, words, hits, candidates)
+        if dwelling is not None:
+            return self._private(postcode, candidates, dwelling)
+        best = _best([c for c in candidates if c.tier != TIER_WEAK])
         if best is not None:
-            return self._entry_row(*best)
+            return self._entry_row(best, candidates)
+        if kind != NO_FAMILY:
+            venue = self._venue_at(postcode, kind)
+            if venue is not None:
+                return self._place_row(self.entries[venue], "place_postcode", 0.8)
+            return self._area(kind, postcode, "class_word", CLASS_WORD_CONFIDENCE)
+        if candidates:  # one-word names with nothing around them to say they are the venue
+            return self._area("unknown", postcode, "weak_name", 0.3)
         return self._area("unknown", postcode, "postcode_only" if postcode else "no_match")
 
-    def _hits_for(
-        self, start: int, variant: tuple[str, ...], score: float, method: str
-    ) -> list[Hit]:
-        """One hit per kind of thing the name may mean, ranked (see STRONG_PLACE ...)."""
-        end = start + len(variant)
-        by_kind: dict[str, list[int]] = defaultdict(list)
-        for entry in self.variants[variant]:
-            by_kind[self.entries[entry].kind].append(entry)
-        others = self.entries_by_word[variant[0]] - set(self.variants[variant])
-        generic = (len(variant) == 1 and len(others) >= GENERIC_WORD_ENTRIES) or (
-            LOCALITY in by_kind
-        )
-        rank = {
-            PLACE: WEAK_PLACE if generic else STRONG_PLACE,
-            STREET: STREET_RANK,
-            LOCALITY: LOCALITY_RANK,
-        }
-        return [
-            Hit(start, end, tuple(found), kind, rank[kind], score, method)
-            for kind, found in by_kind.items()
-        ]
+    # -- finding names -------------------------------------------------------------------------
+    def _hits(self, words: tuple[str, ...], before: tuple[str, ...]) -> list[Hit]:
+        blocked = self._blocked(words)
+        hits = self._exact_hits(words) + self._compact_hits(words)
+        vocabulary, filler = self.index.vocabulary, self.lexicon.filler_words
+        typos = [i for i, w in enumerate(words) if len(w) >= 3 and w not in vocabulary
+                 and w not in filler and w.isalpha()]
+        if typos:  # most texts have none: the typo searches are skipped
+            strong = {i for h in hits if len(h.variant) > 1 or h.kind == STREET
+                      for i in range(h.start, h.end)}
+            hits += self._fuzzy_hits(words, [i for i in typos if i not in strong])
+            hits += self._skeleton_hits(words, typos)
+        if not hits:
+            return hits
+        objects = self.lexicon.object_words
+        keep = []
+        for hit in hits:
+            inside_block = any(b0 <= hit.start and hit.end <= b1 and (hit.start, hit.end) !=
+                               (b0, b1) for b0, b1 in blocked)
+            if inside_block:
+                continue
+            if hit.kind == PLACE and (hit.end - hit.start == 1 or hit.method == "fuzzy") and (
+                    before[hit.start] in self.lexicon.common_noun_determiners
+                    or objects.intersection(words[max(0, hit.start - 3):hit.start])):
+                continue  # "by a copper", "hit with a garden harrow": a common noun
+            keep.append(hit)
+        return keep
+
+    def _blocked(self, words: tuple[str, ...]) -> list[tuple[int, int]]:
+        spans = []
+        for start, word in enumerate(words):
+            for phrase in self.blocking.get(word, ()):
+                if words[start:start + len(phrase)] == phrase:
+                    spans.append((start, start + len(phrase)))
+        return spans
 
     def _exact_hits(self, words: tuple[str, ...]) -> list[Hit]:
+        """Exact word sequences, then the plural-free form where the exact one found nothing."""
+        index = self.index
         hits = []
-        for size in range(min(self.max_words, len(words)), 0, -1):
-            for start in range(len(words) - size + 1):
-                key = words[start : start + size]
-                if key in self.variants:
-                    hits += self._hits_for(start, key, 100.0, "exact")
+        variants, span_of = index.variants, index.first_word_span
+        n = len(words)
+        for start, word in enumerate(words):
+            longest = span_of.get(word, 0)
+            for size in range(min(longest, n - start), 0, -1):
+                key = words[start:start + size]
+                if key in variants:
+                    hits += self._hits_for(start, key, 1.0, "exact")
+        stems = tuple(stem(w) for w in words)
+        span_of, stemmed = index.stem_first_word_span, index.stemmed
+        for start in range(n - 1):
+            longest = span_of.get(stems[start], 0)
+            for size in range(min(longest, n - start), 1, -1):
+                for variant in stemmed.get(stems[start:start + size], ()):
+                    if variant != words[start:start + size]:  # exact hits are found above
+                        hits += self._hits_for(start, variant, 1.0, "exact")
         return hits
 
-    def _fuzzy_hits(self, words: tuple[str, ...], exact: list[Hit]) -> list[Hit]:
-        """Names with a typo. Candidates share a word one deletion away from a text word that
-        is in no name (symmetric delete); a candidate is found when its optimal string
-        alignment distance to as many text words is within one edit per
-        FUZZY_CHARS_PER_EDIT characters."""
-        strong = {i for h in exact if h.rank <= STREET_RANK for i in range(h.start, h.end)}
-        candidates: set[tuple[str, ...]] = set()
-        for position, word in enumerate(words):
-            typo = word not in self.entries_by_word  # a misspelt word is not in any name
-            if typo and len(word) >= FUZZY_MIN_WORD and position not in strong:
-                for form in _deletions(word):
-                    for name_word in self.by_deletion.get(form, ()):
-                        candidates |= self.variants_by_word[name_word]
+    def _compact_hits(self, words: tuple[str, ...]) -> list[Hit]:
+        """Names typed without their spaces ("lanternrooms") or with one too many ("mirror
+        ball"): one to three text words joined, against every name without its spaces."""
         hits = []
+        compact = self.index.compact
+        for start in range(len(words)):
+            joined = ""
+            for size in range(1, min(3, len(words) - start) + 1):
+                joined += words[start + size - 1]
+                if len(joined) < FUZZY_MIN_NAME or joined not in compact:
+                    continue
+                for variant in compact[joined]:
+                    if len(variant) != size:
+                        hits += self._hits_for(start, variant, 1.0, "exact", size)
+        return hits
+
+    def _fuzzy_hits(self, words: tuple[str, ...], seeds: list[int]) -> list[Hit]:
+        """Names with a typo: candidates share a word one deletion away from a text word that
+        is in no name; a candidate is found when its optimal string alignment distance to as
+        many text words is within one edit per FUZZY_CHARS_PER_EDIT characters. Where a word
+        is in very many names, only names that also hold another word of the text are tried."""
+        index = self.index
+        candidates: set[tuple[str, ...]] = set()
+        others = set(words)
+        for position in seeds:
+            few, common = self._near_words(words[position])
+            candidates |= few
+            for name_word in common:  # "high stret": only names with another word of the text
+                for w in others:
+                    candidates |= index.variants_by_pair.get(_pair(name_word, w), set())
+        if not candidates:
+            return []
+        hits = []
+        windows: dict[int, list[tuple[int, str]]] = {}  # size -> windows holding a seed
         for variant in candidates:
             name = " ".join(variant)
             if len(name) < FUZZY_MIN_NAME:
                 continue
             allowed = max(1, len(name) // FUZZY_CHARS_PER_EDIT)
             size = len(variant)
-            for start in range(len(words) - size + 1):
-                distance = OSA.distance(
-                    name, " ".join(words[start : start + size]), score_cutoff=allowed
-                )
-                if 0 < distance <= allowed:
-                    score = round(100 * (1 - distance / len(name)), 1)
-                    hits += self._hits_for(start, variant, score, "fuzzy")
+            if size not in windows:
+                windows[size] = [(start, " ".join(words[start:start + size])) for start in
+                                 sorted({st for seed in seeds for st in range(seed - size + 1,
+                                                                              seed + 1)
+                                         if 0 <= st <= len(words) - size})]
+            for start, typed in windows[size]:
+                if abs(len(typed) - len(name)) > allowed:
+                    continue
+                distance = OSA.distance(name, typed, score_cutoff=allowed)
+                if 0 < distance <= allowed and not (size == 1 and words[start] == name + "s"):
+                    hits += self._hits_for(start, variant, 1 - distance / len(name), "fuzzy")
         return hits
 
-    def _best(self, hits: list[Hit], outcode) -> tuple[int, float, str, Hit] | None:
-        """The winning hit (lowest rank, then leftmost: a junction is read as its first
-        street), narrowed to one entry by the text's outcode or locality, else ambiguous."""
-        if not hits:
-            return None
-        localities = {self.entries[e].name for h in hits if h.kind == LOCALITY for e in h.entries}
-        hit = min(hits, key=lambda h: (h.rank, h.start, -h.score))
-        entry = self._one_entry(hit.entries, outcode, localities)
-        return (entry if entry is not None else -1), hit.score, hit.method, hit
+    def _near_words(self, word: str) -> tuple[set[tuple[str, ...]], tuple[str, ...]]:
+        """For a word in no name: the names holding a word one deletion away from it, and the
+        name words one deletion away that are in too many names to try them all (cached)."""
+        if word not in self._near_cache:
+            index = self.index
+            few: set[tuple[str, ...]] = set()
+            common = []
+            short = len(word) < FUZZY_MIN_WORD  # "wagon and ren": needs "wagon" as well
+            for form in deletions(word):
+                for name_word in index.by_deletion.get(form, ()):
+                    found = index.variants_by_word[name_word]
+                    if short or len(found) > FUZZY_CANDIDATES:
+                        common.append(name_word)
+                    else:
+                        few |= found
+            self._near_cache[word] = (few, tuple(common))
+        return self._near_cache[word]
 
-    def _one_entry(self, entries: tuple[int, ...], outcode, localities: set[str]) -> int | None:
-        top = list(entries)
-        if len(top) > 1 and outcode:
-            top = [e for e in top if self.entries[e].outcode == outcode] or top
-        if len(top) > 1 and localities:
-            top = [e for e in top if self.entries[e].locality in localities] or top
-        return top[0] if len(top) == 1 else None
+    def _skeleton_hits(self, words: tuple[str, ...], typos: list[int]) -> list[Hit]:
+        """Names misspelt the way they sound ("the lfot", "bold hair", "tenison arms"): the
+        consonant skeleton of text words that are in no name and carry meaning, against every
+        name's skeleton, confirmed within two edits (three for long names)."""
+        index = self.index
+        typos = [t for t in typos if skeleton(words[t]) in index.word_skeletons]
+        if not typos:
+            return []
+        skeletons = tuple(skeleton(w) for w in words)
+        windows = {(start, size) for t in typos
+                   for size in range(1, min(index.skeleton_span, len(words)) + 1)
+                   for start in range(max(0, t - size + 1), min(t, len(words) - size) + 1)}
+        hits = []
+        for start, size in sorted(windows):
+            typed = " ".join(words[start:start + size])
+            for variant in index.skeletons.get(skeletons[start:start + size], ()):
+                name = " ".join(variant)
+                allowed = 2 if len(name) < SKELETON_LONG else 3
+                distance = OSA.distance(name, typed, score_cutoff=allowed)
+                if 0 < distance <= allowed and distance < len(name) // 2:
+                    hits += self._hits_for(start, variant, 1 - distance / len(name), "fuzzy")
+        return hits
+
+    def _hits_for(self, start: int, variant: tuple[str, ...], similarity: float, method: str,
+                  size: int | None = None) -> list[Hit]:
+        """One hit per kind of thing the name may mean."""
+        end = start + (size or len(variant))
+        return [Hit(start, end, variant, found, kind, similarity, method)
+                for kind, found in self.index.kinds_of[variant]]
+
+    # -- deciding --------------------------------------------------------------------------------
+    def _dwelling(self, tokens: list[str], positions: tuple[int, ...], family: str,
+                  words: tuple[str, ...], hits: list[Hit], candidates: list[Candidate]
+                  ) -> str | None:
+        """The fail-safe rule: the match_method of a private dwelling, or None.
+
+        Any sign of a dwelling (a family of the lexicon, or a house number beside a street)
+        makes the text a dwelling unless a venue is named outright and every sign lies inside
+        that venue's own name. A venue named beside a sign outside its name is a conflict:
+        still a dwelling, never a place.
+        """
+        numbered = self._numbered_street(words, hits)
+        if family == NO_FAMILY and not numbered:
+            return None
+        named = [c for c in candidates if c.hit.similarity >= SURE_SPELLING and (
+            c.hit.kind == STREET or (c.hit.kind == PLACE and c.tier <= TIER_FUZZY))]
+        venues = [c for c in named if c.hit.kind == PLACE]
+        if family != NO_FAMILY:
+            spans = _char_spans(tokens, positions, {(c.hit.start, c.hit.end) for c in named})
+            remaining = self.signs.signs_outside(" ".join(tokens), spans)
+            if remaining:
+                return "dwelling_conflict" if venues else f"dwelling_{remaining[0]}"
+        if not numbered:
+            return None  # every sign is part of a name ("the white house", "cottage road")
+        if venues and self._near_numbered_street(min(venues, key=_order), words, hits):
+            return None  # the venue's own address
+        return "dwelling_conflict" if venues else "dwelling_house_number"
 
     def _numbered_street(self, words: tuple[str, ...], hits: list[Hit]) -> bool:
-        """'12 alder close': a house number right before a street name is an address."""
-        return any(
-            h.kind == STREET and h.start > 0 and words[h.start - 1][:1].isdigit() for h in hits
-        )
+        """'12 alder close', 'alder close 12': a house number beside a street is an address."""
+        return any(h.kind == STREET and self._number_beside(words, h) for h in hits)
 
-    def _venue_covers_cue(self, best, words: tuple[str, ...]) -> bool:
-        entry, score, method, hit = best
-        if entry < 0 or hit.kind != PLACE or method != "exact":
-            return False
-        inside = " ".join(words[hit.start : hit.end])
-        outside = " ".join(words[: hit.start] + ("_",) + words[hit.end :])
-        return mentions_dwelling(inside) and not mentions_dwelling(outside)
+    def _number_beside(self, words: tuple[str, ...], hit: Hit) -> bool:
+        """A number before the street, or after it unless a count or time follows ("elm rd
+        12" is an address; "friars walk 3 males" counts people)."""
+        if hit.start > 0 and _is_number(words[hit.start - 1]):
+            return True
+        return hit.end < len(words) and _is_number(words[hit.end]) and (
+            hit.end + 1 == len(words) or words[hit.end + 1] not in self.lexicon.not_a_name)
+
+    def _near_numbered_street(self, place: Candidate, words, hits: list[Hit]) -> bool:
+        """A number on the venue's own street is the venue's address, not a home."""
+        streets = [h for h in hits if h.kind == STREET and self._number_beside(words, h)]
+        return bool(streets) and all(
+            any(self.index.distance(place.entry, e) <= NEAR_M for e in h.entries)
+            for h in streets)
+
+    def _candidates(self, hits: list[Hit], words: tuple[str, ...], lead: tuple[str, ...],
+                    postcode, outcode, kinds: int) -> list[Candidate]:
+        """The entries each hit most likely means (those with the most agreeing evidence),
+        with their tier. Entries a name shares with others and nothing supports are left out
+        when a supported one exists, so a name in forty towns costs a few set operations."""
+        index = self.index
+        locality_hits = [h for h in hits if h.kind == LOCALITY]
+        localities = {self.entries[e].name for h in locality_hits for e in h.entries}
+        postcode_lsoa = self._postcode_lsoa(postcode)
+        mentioned = {self.signs.kinds[i] for i in range(len(self.signs.kinds)) if kinds >> i & 1}
+        others = [h for h in hits if h.kind in (PLACE, STREET)]
+        filler = self._filler(words)
+        earlier = self._earlier_events(words, hits)
+        evidence = bool(postcode or outcode or locality_hits or len(others) > 1)
+        out = []
+        for hit in hits:
+            if not evidence and len(hit.entries) > 1:
+                hit = self._in_catchment(hit)
+            one_word = hit.end - hit.start == 1 and len(hit.variant) == 1
+            generic = hit.kind == PLACE and hit.variant in self.locality_variants
+            if (one_word or generic) and hit.kind == PLACE and self._is_kind(hit.variant):
+                around = " ".join(words[:hit.start] + ("_",) + words[hit.end:])
+                kinds_here = self.signs.kinds_in(around)  # "park" is not support for itself
+            else:
+                kinds_here = mentioned
+            support: dict[int, int] = dict.fromkeys(hit.entries, 0)
+            if one_word and self._where_it_happened(words, hit):
+                for entry in support:  # "hit at the rank": the text says this is the place
+                    support[entry] += 1
+            if evidence or kinds_here:
+                self._add_support(support, hit, postcode, postcode_lsoa, outcode, localities,
+                                  locality_hits, others, kinds_here)
+            best = max(support.values())
+            alone = all(filler[i] for i in range(len(words)) if not hit.start <= i < hit.end)
+            specificity = index.specificity(hit.variant)
+            reference = self._reference(hit, words)
+            origin = lead[hit.start] in self.lexicon.origin_words or hit.end <= earlier
+            for entry, score in support.items():
+                if score < best:
+                    continue
+                kind_support = hit.kind == PLACE and (
+                    self.entries[entry].location_class in kinds_here)
+                tier = self._tier(hit, one_word, generic and not kind_support, score, alone,
+                                  kind_support)
+                out.append(Candidate(hit, entry, tier, score, specificity, reference, origin))
+        return out
+
+    def _add_support(self, support: dict[int, int], hit: Hit, postcode, postcode_lsoa, outcode,
+                     localities: set[str], locality_hits: list[Hit], others: list[Hit],
+                     kinds_here: set[str]) -> None:
+        """Count, for each entry of the hit, the evidence in the rest of the text that agrees:
+        its postcode (2), else its postcode's LSOA or outcode; its locality named; a named
+        locality near it (places); a kind word for its class (places); another name beside it.
+        """
+        index = self.index
+        entries = hit.entries
+        if postcode:
+            for e in index.by_postcode.get(postcode, ()):
+                if e in support:
+                    support[e] += 2
+        if postcode_lsoa or outcode:
+            agree = set(index.by_lsoa.get(postcode_lsoa, ())) | set(
+                index.by_outcode.get(outcode, ()))
+            for e in agree.intersection(entries):
+                if not (postcode and self.entries[e].postcode == postcode):
+                    support[e] += 1
+        if hit.kind == STREET:
+            for name in localities:
+                for e in index.by_locality.get(name, ()):
+                    if e in support:
+                        support[e] += 1
+        if hit.kind == PLACE:
+            if kinds_here:
+                for e in entries:
+                    if self.entries[e].location_class in kinds_here:
+                        support[e] += 1
+            groups = [h.entries for h in locality_hits if (h.start, h.end) != (hit.start,
+                                                                                 hit.end)]
+            for e, near in zip(entries, _near_any(index, entries, groups, LOCALITY_M),
+                               strict=True):
+                support[e] += near
+        groups = [o.entries for o in others if o is not hit and o.kind != hit.kind]
+        for e, near in zip(entries, _near_any(index, entries, groups, NEAR_M), strict=True):
+            support[e] += near
+
+    def _where_it_happened(self, words: tuple[str, ...], hit: Hit) -> bool:
+        """An assault word, then a place preposition, then the name ("hit at the rank",
+        "assaulted outside kinetic")."""
+        return hit.start >= 2 and words[hit.start - 1] in PLACE_PREPOSITIONS and any(
+            w in self.lexicon.assault_words for w in words[max(0, hit.start - 4):hit.start - 1])
+
+    def _in_catchment(self, hit: Hit) -> Hit:
+        """A name shared by several towns with nothing else in the text to choose by: the
+        trust's own area decides (the catchment prior), if any of them is in it."""
+        local = tuple(e for e in hit.entries if self.entries[e].in_catchment)
+        if not local or len(local) == len(hit.entries):
+            return hit
+        return replace(hit, entries=local, narrowed=True)
+
+    def _earlier_events(self, words: tuple[str, ...], hits: list[Hit]) -> int:
+        """Names ending at or before this word position were earlier in the evening: a name
+        comes before the last assault word and another after it ("ate at bamboo pizza, later
+        punched on stable lane"). 0 when there is no such split."""
+        verbs = [i for i, w in enumerate(words) if w in self.lexicon.assault_words]
+        if not verbs:
+            return 0
+        last = verbs[-1]
+        after = any(h.start > last and h.kind != LOCALITY for h in hits)
+        before = any(h.end <= last and h.kind != LOCALITY for h in hits)
+        return last if after and before else 0
+
+    def _is_kind(self, variant: tuple[str, ...]) -> bool:
+        if variant not in self._kind_names:
+            self._kind_names[variant] = bool(self.signs.kinds_in(" ".join(variant)))
+        return self._kind_names[variant]
+
+    def _reference(self, hit: Hit, words: tuple[str, ...]) -> bool:
+        return hit.kind == PLACE and hit.start > 0 and (
+            words[hit.start - 1] in self.lexicon.reference_words)
+
+    def _tier(self, hit: Hit, one_word: bool, generic: bool, support: int, alone: bool,
+              kind_support: bool) -> int:
+        if hit.kind == LOCALITY:
+            return TIER_LOCALITY
+        if hit.kind == STREET:
+            return TIER_STREET if hit.method == "exact" or support else TIER_FUZZY
+        if generic:  # "castlegate" is the area unless a kind word says it is the club
+            return TIER_WEAK
+        if one_word and hit.method == "fuzzy":  # "lift" is not "loft" beside a street
+            return TIER_FUZZY if alone or kind_support else TIER_WEAK
+        if one_word:
+            if support:
+                return TIER_SUPPORTED
+            return TIER_STREET if alone else TIER_WEAK
+        if hit.method == "fuzzy" and not support:
+            return TIER_FUZZY
+        return TIER_PLACE
+
+    def _filler(self, words: tuple[str, ...]) -> list[bool]:
+        """Which words carry no place information: a one-word name with only these around it
+        is the whole text ("o/s kettle", "in copper pt punched approx 2300")."""
+        known = self._is_filler
+        out = []
+        for w in words:
+            if w not in known:
+                known[w] = (w in self.lexicon.filler_words or len(w) == 1
+                            or bool(FILLER_NUMBER.match(w)))
+            out.append(known[w])
+        return out
 
     # -- output rows ---------------------------------------------------------------------------
-    def _entry_row(self, entry: int, score: float, method: str, hit: Hit) -> tuple:
-        if entry < 0:  # ambiguous name: the class is known, the place is not
-            first = self.entries[hit.entries[0]]
-            return (first.location_class, None, None, None, None, None, "ambiguous", score)
-        e = self.entries[entry]
-        if e.kind == LOCALITY:
-            return self._area_row("other", e.lsoa21cd, f"locality_{method}", score)
-        return (
-            e.location_class,
-            e.ref,
-            e.name,
-            e.lsoa21cd,
-            e.easting,
-            e.northing,
-            f"{e.kind}_{method}",
-            score,
-        )
+    def _entry_row(self, best: Candidate, candidates: list[Candidate]) -> tuple:
+        rivals = [c for c in candidates if c.hit is best.hit and _order(c) == _order(best)]
+        chosen, by_catchment = self._one_of(best, rivals)
+        if chosen is None:  # a name several things share, and nothing tells them apart
+            first = self.entries[best.hit.entries[0]]
+            return (first.location_class, None, None, None, None, None, "ambiguous",
+                    round(BASE_CONFIDENCE["weak"] * 0.8, 2))
+        e = self.entries[chosen.entry]
+        method = f"{e.kind}_{best.hit.method}"
+        score = self._confidence(chosen, by_catchment)
+        if e.kind == LOCALITY:  # the area is known, not the kind of place
+            return self._area_row(LOCALITY_CLASS, e.lsoa21cd, method, score)
+        return self._place_row(e, method, score)
 
-    def _private(self, postcode, street_lsoa) -> tuple:
-        lsoa = self._postcode_lsoa(postcode) or street_lsoa
-        return ("private_dwelling", None, None, lsoa, None, None, "private_dwelling", None)
+    def _place_row(self, e, method: str, score: float) -> tuple:
+        return (e.location_class, e.ref, e.name, e.lsoa21cd, e.easting, e.northing, method,
+                score)
 
-    def _area(self, location_class: str, postcode, method: str) -> tuple:
-        return self._area_row(location_class, self._postcode_lsoa(postcode), method, None)
+    def _venue_at(self, postcode, kind: str) -> int | None:
+        """The one venue of this kind at the text's postcode ("pub NB1 4QT"), if just one."""
+        found = [p for p in self.places_by_postcode.get(postcode or "", ())
+                 if self.entries[p].location_class == kind]
+        return found[0] if len(found) == 1 else None
+
+    def _one_of(self, best: Candidate, rivals: list[Candidate]) -> tuple[Candidate | None, bool]:
+        """One entry among equally good ones: the same place listed twice, else the only one
+        in the trust's area; otherwise none."""
+        if len(rivals) == 1:
+            return best, False
+        if all(self.index.distance(best.entry, r.entry) <= SAME_PLACE_M for r in rivals):
+            return best, False
+        local = [r for r in rivals if self.entries[r.entry].in_catchment]
+        if len(local) == 1:
+            return local[0], True
+        return None, False
+
+    def _confidence(self, chosen: Candidate, by_catchment: bool) -> float:
+        """How sure the reading is, in [0, 1]: the kind of evidence, then what agrees."""
+        hit = chosen.hit
+        if hit.kind == LOCALITY:
+            base = BASE_CONFIDENCE["locality"]
+        elif chosen.tier in (TIER_WEAK, TIER_SUPPORTED) or (
+                hit.kind == PLACE and chosen.tier == TIER_STREET):
+            base = BASE_CONFIDENCE["weak"] + (0.25 if chosen.support else 0.0)
+        else:
+            base = BASE_CONFIDENCE["place" if hit.kind == PLACE else "street"]
+        if hit.method == "fuzzy":
+            base -= (1 - hit.similarity) * 2 + 0.1
+        base += SUPPORT_STEP * chosen.support
+        if by_catchment or hit.narrowed:
+            base = min(base, CATCHMENT_ONLY)
+        return round(min(max(base, 0.05), 0.99), 2)
+
+    def _private(self, postcode, candidates: list[Candidate], method: str) -> tuple:
+        """A dwelling: never a place, a name or a point; at most the LSOA of a postcode or of
+        the one street it names."""
+        lsoa = self._postcode_lsoa(postcode)
+        streets = [c for c in candidates if c.hit.kind == STREET]
+        if lsoa is None and streets:
+            best = min(streets, key=_order)
+            chosen, _ = self._one_of(best, [c for c in streets if _order(c) == _order(best)])
+            lsoa = self.entries[chosen.entry].lsoa21cd if chosen is not None else None
+        score = DWELLING_CONFIDENCE["conflict" if method == "dwelling_conflict" else "sign"]
+        return ("private_dwelling", None, None, lsoa, None, None, method, score)
+
+    def _area(self, location_class: str, postcode, method: str, score=None) -> tuple:
+        return self._area_row(location_class, self._postcode_lsoa(postcode), method, score)
 
     def _area_row(self, location_class: str, lsoa, method: str, score) -> tuple:
         """Only an area is known: its LSOA, and the LSOA's representative point."""
-        if lsoa and lsoa in self.lsoa_points.index:
-            point = self.lsoa_points.loc[lsoa]
-            return (
-                location_class,
-                None,
-                None,
-                lsoa,
-                point["easting"],
-                point["northing"],
-                method,
-                score,
-            )
+        if lsoa and lsoa in self.lsoa_points:
+            easting, northing = self.lsoa_points[lsoa]
+            return (location_class, None, None, lsoa, easting, northing, method, score)
         return (location_class, None, None, None, None, None, method, score)
 
     def _postcode_lsoa(self, postcode) -> str | None:
-        if postcode and postcode in self.postcodes.index:
-            return _na(self.postcodes.at[postcode, "lsoa21cd"])
-        return None
+        return self.postcode_lsoas.get(postcode) if postcode else None
+
+    def _reviewed_aliases(self, gazetteer: Gazetteer) -> dict[str, tuple]:
+        """Readings the data team decided by hand (reference/aliases.csv), by cleaned text."""
+        aliases = getattr(gazetteer, "aliases", None)
+        if aliases is None or not len(aliases):
+            return {}
+        by_ref = {e.ref: e for e in self.entries}
+        cleaned = clean_location_text(aliases["text"].astype("string")).fillna("")
+        out = {}
+        for text, target, location_class in zip(cleaned, aliases["target_id"].fillna(""),
+                                                aliases["location_class"], strict=True):
+            e = by_ref.get(target) if target else None
+            if location_class == "private_dwelling" or e is None:
+                out[text] = (location_class, None, None, None, None, None, "reviewed_alias",
+                             REVIEWED)
+            elif e.kind == LOCALITY:
+                out[text] = self._area_row(location_class, e.lsoa21cd, "reviewed_alias",
+                                           REVIEWED)
+            else:
+                out[text] = (e.location_class, e.ref, e.name, e.lsoa21cd, e.easting,
+                             e.northing, "reviewed_alias", REVIEWED)
+        return out
 
 
 def locate_records(
@@ -392,25 +701,80 @@ def locate_records(
         located.loc[coded_home, "location_class"] = "private_dwelling"
         located.loc[coded_home, "match_method"] = "place_of_injury_home"
     private = located["location_class"] == "private_dwelling"
-    located.loc[private, ["place_id", "place_name", "easting", "northing", "match_score"]] = None
+    located.loc[private, ["place_id", "place_name", "easting", "northing"]] = None
     own_home = located["own_home"].fillna(False).astype(bool) & located["lsoa21cd"].isna()
     located.loc[own_home, "lsoa21cd"] = records.loc[own_home, "residence_lsoa21cd"]
     return located[OUTPUT_COLUMNS]
 
 
+def _best(candidates: list[Candidate]) -> Candidate | None:
+    """The best candidate; a name someone came from only when nothing else is named."""
+    here = [c for c in candidates if not c.origin] or candidates
+    return min(here, key=_order) if here else None
+
+
+def _order(c: Candidate) -> tuple:
+    """Rank: tier, then more agreement, then the leftmost (a junction is its first street),
+    then the rarer name, then the closer spelling."""
+    return (c.tier, c.reference, -c.support, c.hit.start, -c.specificity, -c.hit.similarity)
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _is_number(word: str) -> bool:
+    return bool(NUMBER.match(word)) or word in NUMBER_WORDS
+
+
+_NONE_NEAR = [[False] * n for n in range(64)]
+
+
+def _char_spans(tokens: list[str], positions: tuple[int, ...], spans: set[tuple[int, int]]
+                ) -> list[tuple[int, int]]:
+    """Character spans in " ".join(tokens) of found names (given in matching words)."""
+    offsets = []
+    at = 0
+    for token in tokens:
+        offsets.append(at)
+        at += len(token) + 1
+    return [(offsets[positions[start]], offsets[positions[end - 1]] + len(
+        tokens[positions[end - 1]])) for start, end in spans]
+
+
+def _near_any(index: NameIndex, entries: tuple[int, ...], groups: list[tuple[int, ...]],
+               metres: float) -> list[bool]:
+    """For each entry: is any entry of any group within `metres` of it?"""
+    if not groups:
+        return _NONE_NEAR[len(entries)] if len(entries) < len(_NONE_NEAR) else [False] * len(
+            entries)
+    others = [x for group in groups for x in group]
+    if len(entries) * len(others) <= 32:  # the usual case: numpy would cost more than it saves
+        points = index.point_list
+        there = [points[x] for x in others]
+        limit = metres * metres
+        return [any((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 <= limit for q in there)
+                for p in (points[e] for e in entries)]
+    here = index.points[list(entries)]
+    d2 = ((here[:, None, :] - index.points[others][None, :, :]) ** 2).sum(axis=2)
+    return list((d2 <= metres * metres).any(axis=1))
+
+
+def _word_tokens(tokens: list[str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[int, ...]]:
+    """For each matching word (articles skipped): the token typed right before it, the word
+    before it (articles skipped), and its position among the tokens."""
+    before, lead, positions = [], [], []
+    previous = last_word = ""
+    for position, token in enumerate(tokens):
+        if token not in IGNORED_WORDS:
+            before.append(previous)
+            lead.append(last_word)
+            positions.append(position)
+            last_word = token
+        previous = token
+    return tuple(before), tuple(lead), tuple(positions)
+
+
 def _outermost(hits: list[Hit]) -> list[Hit]:
     """Drop names found inside a longer found name ('station' inside 'station road')."""
     return [h for h in hits if not any(o.covers(h) for o in hits)]
-
-
-def _deletions(word: str) -> set[str]:
-    """The word and every form with one letter removed (symmetric-delete candidate search)."""
-    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
-def _words(cleaned: str) -> tuple[str, ...]:
-    return tuple(w for w in str(cleaned).split() if w not in IGNORED_WORDS)
-
-
-def _na(value):
-    return None if value is None or pd.isna(value) else value

@@ -25,26 +25,42 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.identifiers import normalise_postcode, outcode
-
 # Royal Mail rules for the outward code (A9, A99, A9A, AA9, AA99, AA9A): first letter not Q V X,
 # second not I J Z, a third-place letter from ABCDEFGHJKPSTUW, a fourth-place one from
 # ABEHMNPRVWXY; the inward code's letters never include C I K M O V. Every match is also a
-# POSTCODE_PATTERN match, so `normalise_postcode` formats it.
+# POSTCODE_PATTERN match (transforms/identifiers.py): the two halves joined by a space are a
+# normalised postcode.
 OUTWARD = (
     r"[A-PR-UWYZ](?:[0-9][0-9]?|[0-9][ABCDEFGHJKPSTUW]|[A-HK-Y][0-9][0-9]?"
     r"|[A-HK-Y][0-9][ABEHMNPRVWXY])"
 )
-INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
+INWARD_LETTER = "[ABD-HJLNP-UW-Z]"
+INWARD = rf"[0-9]{INWARD_LETTER}{{2}}"
+# Between the two halves: spaces and at most one dash, dot or slash ("NB1 4QT", "nb14qt",
+# "NB1 - 4QT", "nb1-4qt", "NB1.4QT", "NB1 / 4QT").
+SEPARATOR = r"[ \t]*(?:[-\x{2013}\x{2014}./\\][ \t]*)?"
+APART = r"(?:[ \t]+|[ \t]*[-\x{2013}\x{2014}./\\][ \t]*)"  # the same, but not nothing
 # Before and after a postcode: start/end or a character that is not a letter or digit, so
-# "xnb14qtx" and the "ab12cd" inside "grab12cde" are not postcodes. Between the two halves:
-# spaces and at most one dash ("NB1 4QT", "nb14qt", "NB1 - 4QT", "nb1-4qt").
+# "xnb14qtx" and the "ab12cd" inside "grab12cde" are not postcodes.
 FULL_POSTCODE = (
-    rf"(?:^|[^A-Z0-9])(?P<outward>{OUTWARD})[ \t]*(?:[-\x{{2013}}][ \t]*)?"
-    rf"(?P<inward>{INWARD})(?:[^A-Z0-9]|$)"
+    rf"(?:^|[^A-Z0-9])(?P<outward>{OUTWARD}){SEPARATOR}(?P<inward>{INWARD})(?:[^A-Z0-9]|$)"
 )
+# Postcodes typed loosely, read when no strictly written one counts: spaces anywhere inside
+# ("N B1 4QT", "NB14 QT", "n b 1 4 q t"), and O, I or L typed for 0 or 1 ("NBI 4QT", "NB1 OAB")
+# or 0 or 1 for O or I ("0X1 2AB"). LOOKALIKES: what may be typed for each character of a known
+# outward code; an inward code's letters are never O or I, so only its digit can be mistyped
+# (TYPED_DIGIT: a digit or a letter typed for one).
+LOOKALIKES = {"0": "[0O]", "1": "[1IL]", "O": "[O0]", "I": "[I1]"}
+TYPED_DIGIT = "[0-9OIL]"
+# Without known postcodes or outward codes a loose reading counts on its shape alone, so it is
+# read warily: the first two characters as typed (a digit there is a number, "flat 11 4ab"; an
+# I second is not a 1, "AI1 4AB"), at least one real digit ("PRIORY" is not PR1 0RY), and no
+# inward code whose letters are an ordinal or a unit ("at 14th" is not AT1 4TH, "no 23rd" not
+# NO2 3RD, "at 10 hr" not AT1 0HR, "wall 2ft" not WA11 2FT).
+NOT_INWARD_WORDS = ("ST", "ND", "RD", "TH", "FT", "HR")
 
 NO_SEPARATOR = pa.scalar("", pa.large_string())
+SPACE = pa.scalar(" ", pa.large_string())
 BOUNDARY = " | "  # stands in for punctuation until the `st` rule has used it, then dropped
 
 # Street types that can follow a saint's name: "st marys street", "alder st pauls pl".
@@ -97,6 +113,14 @@ ABBREVIATIONS = {
     "station": ("stn",),
     "centre": ("ctr", "cntr"),
     "house": ("hse",),
+    "yard": ("yd",),
+    "front": ("frnt",),
+    "garden": ("gdn", "grdn"),
+    "market": ("mkt",),
+    "common": ("cmn",),
+    "green": ("grn",),
+    "park": ("pk",),
+    "court": ("ct",),
     "unknown": ("u k", "n k", "nk", "unk", "not known", "dk"),
     "no fixed abode": ("nfa",),
     **{word: (short,) for short, word in SUFFIX_ONLY.items()},
@@ -114,6 +138,7 @@ TYPOS = {
     "house": ("hosue",),
     "home": ("hoem",),
     "friends": ("freinds", "frineds"),
+    "the": ("teh", "hte"),
 }
 TYPO_RULES = tuple((rf"\b(?:{'|'.join(slips)})\b", word) for word, slips in TYPOS.items())
 ABBREVIATION_RULES = tuple(
@@ -145,12 +170,15 @@ def clean_location_text(texts: pd.Series) -> pd.Series:
     Cleaning is idempotent, so gazetteer names can be cleaned the same way.
     """
     text = _sub(_arrow(texts), "['`\u2018\u2019\u201b\u2032\u00b4]", "")  # "pt's" -> "pts"
+    text = _sub(text, "([a-z])([A-Z][a-z])", r"\1 \2")  # run together: "StHildas", "HouseParty"
     text = pc.utf8_lower(pc.utf8_normalize(text, form="NFKD"))
     text = _sub(text, r"[\x{0300}-\x{036f}]", "")  # accents that NFKD split off: cafe
     text = _sub(text, r"[\t\n\r\x0b\x0c]", " ")
     text = _sub(text, "&", " and ")
     text = _sub(text, r"\b([a-z]) *[/\\] *([a-z])\b", r"\1 \2")  # o/s, u/k, n/k -> "o s"...
     text = _sub(text, r"\bst\.", "st ")  # the dot of "st. marys" is not a break
+    # "stjohns": no word starts with st and these consonants ("stnd" has no vowel: left alone)
+    text = _sub(text, r"\bst([bcdfghjklmnpqtvwxz][a-z]*[aeiouy][a-z]*)", r"st \1")
     text = _sub(text, r"[^a-z0-9 ]+", BOUNDARY)
     for pattern, replacement in TYPO_RULES + ST_RULES + SHIELD_RULES:
         text = _sub(text, pattern, replacement)
@@ -183,6 +211,183 @@ def _known_outcodes(
     return None
 
 
+def _typed(code: str, real_digit: int | None = None) -> tuple[str, ...]:
+    """How each character of an outward code may be typed (LOOKALIKES), the digit at position
+    `real_digit` as itself."""
+    return tuple(c if i == real_digit else LOOKALIKES.get(c, c) for i, c in enumerate(code))
+
+
+def _trie(spellings: set[tuple[str, ...]], gap: str) -> str | None:
+    """One pattern for many spellings (tuples of character patterns) with `gap` between
+    characters, factored as a trie so that a town's or the country's outward codes stay one
+    quick pattern ({("N", "B", "[1IL]"), ("N", "B", "[1IL]", "[0O]")} ->
+    "N *B *[1IL](?: *[0O])?")."""
+    trie: dict = {}
+    for spelling in sorted(spellings):
+        node = trie
+        for char in spelling:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def branch(node: dict) -> str:
+        alternatives = [char + after(child) for char, child in node.items() if char]
+        return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+    def after(node: dict) -> str:
+        if not node.keys() - {""}:
+            return ""
+        rest = gap + branch(node)
+        return f"(?:{rest})?" if "" in node else rest
+
+    return branch(trie) if trie else None
+
+
+def _inward_not_a_word(space: str, digit: str) -> str:
+    """An inward code typed loosely whose letters are not an ordinal or unit, whether glued to
+    the digit or not ("14th", "10 hr", "2ft"; "4 t h" may still be an inward code)."""
+    letters = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if re.fullmatch(INWARD_LETTER, c)]
+    firsts = sorted({word[0] for word in NOT_INWARD_WORDS})
+    pairs = [f"[{''.join(c for c in letters if c not in firsts)}]{INWARD_LETTER}"] + [
+        f"{first}[{''.join(c for c in letters if first + c not in NOT_INWARD_WORDS)}]"
+        for first in firsts
+    ]
+    letter = INWARD_LETTER
+    return f"{digit}{space}*(?:{letter}{space}+{letter}|{'|'.join(pairs)})"
+
+
+def _loose_postcode(
+    outcodes: set[str] | None, space: str, separator: str, apart: str
+) -> str | None:
+    """A postcode typed loosely (comments at LOOKALIKES), with `space` inside a half and
+    `separator` (or, where it has no real digit, `apart`) between the halves: a known outward
+    code, or without known ones any outward code read warily, then the inward code."""
+    gap = f"{space}*"
+    digit, letter = TYPED_DIGIT, INWARD_LETTER
+    if outcodes is None:  # a real digit in the outward or the inward code: not "PRIORY"
+        first = f"[A-PR-UWYZ]{gap}"
+        outward = first + (
+            f"(?:[0-9](?:{gap}{digit})?|[0-9]{gap}[ABCDEFGHJKPSTUW]|[A-HK-Y]{gap}{digit}"
+            f"(?:{gap}{digit})?|[A-HK-Y]{gap}{digit}{gap}[ABEHMNPRVWXY])"
+        )
+        with_digit = first + (
+            f"(?:[0-9](?:{gap}{digit})?|[0-9]{gap}[ABCDEFGHJKPSTUW]|[A-HK-Y]{gap}(?:[0-9]"
+            f"(?:{gap}{digit})?|{digit}{gap}[0-9]|[0-9]{gap}[ABEHMNPRVWXY]))"
+        )
+        return (
+            f"(?:(?:{outward}){separator}{_inward_not_a_word(space, '[0-9]')}"
+            f"|(?:{with_digit}){separator}{_inward_not_a_word(space, '[OIL]')})"
+        )
+    codes = [o for o in outcodes if re.fullmatch(OUTWARD, o)]
+    if not codes:
+        return None
+    typed = {_typed(code) for code in codes}
+    with_digit = {_typed(code, i) for code in codes for i, c in enumerate(code) if c.isdigit()}
+    one_digit = {_typed(code) for code in codes if sum(c.isdigit() for c in code) == 1}
+    # A real digit in the outward code ("NB1 OAB", "NB 14TH"); else in the inward code ("NBI
+    # 4QT"), not an ordinal or unit if both digits of the outward code were letters ("wall 2ft"
+    # is not WA11 2FT); else none, but the halves typed as two words ("NBI OJE"), so that a
+    # name is not a postcode ("sally" is not SA1 1LY).
+    alternatives = [
+        (with_digit, gap, separator, f"{digit}{gap}{letter}{gap}{letter}"),
+        (one_digit, gap, separator, f"[0-9]{gap}{letter}{gap}{letter}"),
+        (typed - one_digit, gap, separator, _inward_not_a_word(space, "[0-9]")),
+        (typed, "", apart, f"[OIL]{letter}{letter}"),
+    ]
+    return "(?:{})".format(
+        "|".join(
+            f"(?:{_trie(outward, inside)}){between}{inward}"
+            for outward, inside, between, inward in alternatives
+            if outward
+        )
+    )
+
+
+def _glued(outcodes: set[str]) -> tuple[str, str] | None:
+    """Postcodes glued to a word before ("kettlenb14qt", "pubNB1 4QT") or after ("nb14qtpub"):
+    only exactly written known outward codes, and a boundary on the other side."""
+    codes = _outcode_pattern(outcodes)
+    if codes is None:
+        return None
+    postcode = rf"(?P<outward>{codes}){SEPARATOR}(?P<inward>{INWARD})"
+    return rf"{postcode}(?:[^A-Z0-9]|$)", rf"(?:^|[^A-Z0-9]){postcode}[A-Z]"
+
+
+def _null_strings(length: int) -> pa.Array:
+    return pa.nulls(length, pa.large_string())
+
+
+def _values(members: set[str]) -> pa.Array:
+    return pa.array(list(members), pa.large_string())
+
+
+def _members(readings: pa.Array, members: set[str]) -> pa.Array:
+    """Which readings are in a (large) set: a national postcode directory has 1.7 million
+    postcodes, too many to hash again for every call, while the readings are few."""
+    return pa.array([value is not None and value in members for value in readings.to_pylist()],
+                    pa.bool_())
+
+
+def _outward(postcodes: pa.Array) -> pa.Array:
+    """The outward code of normalised postcodes ("NB1 4QT" -> "NB1")."""
+    return pc.utf8_slice_codeunits(postcodes, 0, -4)
+
+
+def _halves(text: pa.Array, pattern: str) -> pa.Array:
+    """The first match's outward and inward groups as one normalised postcode ("NB1 4QT")."""
+    parts = pc.extract_regex(text, pattern=pattern)
+    return pc.binary_join_element_wise(
+        pc.struct_field(parts, "outward"), pc.struct_field(parts, "inward"), SPACE
+    )
+
+
+def _as_digits(chars: pa.Array) -> pa.Array:
+    for typed, digit in (("O", "0"), ("I", "1"), ("L", "1")):
+        chars = pc.replace_substring(chars, pattern=typed, replacement=digit)
+    return chars
+
+
+def _as_letters(chars: pa.Array) -> pa.Array:
+    for typed, letter in (("0", "O"), ("1", "I")):
+        chars = pc.replace_substring(chars, pattern=typed, replacement=letter)
+    return chars
+
+
+def _loose_readings(
+    text: pa.Array, pattern: str, either_second: bool
+) -> tuple[pa.Array, list[pa.Array]]:
+    """Normalised readings of the first loosely typed postcode in each text. The first
+    character is read as a letter, the third and fourth as digits (no letter that may stand
+    there looks like one), and the inward code's first as a digit: "NBI 4QT" -> "NB1 4QT",
+    "NB1O 2AB" -> "NB10 2AB", "NB1 OAB" -> "NB1 0AB". The second may be either, so it is read
+    as typed and, if `either_second`, also as a digit and as a letter: "C0I 2AB" -> "C01 2AB",
+    "C01 2AB", "CO1 2AB". Also returned, first: the outward code exactly as typed ("NB1" of
+    "NB 1 9ZZ", "NBI" of "NBI 4QT")."""
+    found = pc.struct_field(pc.extract_regex(text, pattern=pattern), "postcode")
+    chars = _sub(found, "[^A-Z0-9]+", "")  # "N B1 / 4QT" -> "NB14QT"
+    first = _as_letters(pc.utf8_slice_codeunits(chars, 0, 1))
+    second = pc.utf8_slice_codeunits(chars, 1, 2)
+    rest = _as_digits(pc.utf8_slice_codeunits(chars, 2, -3))
+    inward = pc.binary_join_element_wise(
+        _as_digits(pc.utf8_slice_codeunits(chars, -3, -2)),
+        pc.utf8_slice_codeunits(chars, -2),
+        NO_SEPARATOR,
+    )
+    seconds = [second, _as_digits(second), _as_letters(second)] if either_second else [second]
+    return pc.utf8_slice_codeunits(chars, 0, -3), [
+        pc.binary_join_element_wise(
+            pc.binary_join_element_wise(first, s, rest, NO_SEPARATOR), inward, SPACE
+        )
+        for s in seconds
+    ]
+
+
+def _first_accepted(readings: list[pa.Array], accepted: list[pa.Array]) -> pa.Array:
+    nothing = _null_strings(len(readings[0]))
+    return pc.coalesce(
+        *(pc.if_else(ok, r, nothing) for r, ok in zip(readings, accepted, strict=True))
+    )
+
+
 def find_postcodes(
     raw_texts: pd.Series,
     known_postcodes: set[str] | None = None,
@@ -191,47 +396,97 @@ def find_postcodes(
     """The first postcode in each raw text ("NB1 4QT", with its outcode "NB1"), or else the
     first outward code written alone ("nr bus stn NB1"), as columns `postcode` and `outcode`.
 
+    Postcodes are read however they were typed, in this order of preference: (1) written
+    strictly, halves apart or together, with at most one dash, dot or slash between them
+    ("nb14qt", "NB1 - 4QT", "NB1.4QT", "(NB1 / 4QT)"); (2) typed loosely, with spaces inside a
+    half or in the wrong place ("N B1 4QT", "NB 1 4QT", "NB14 QT", "n b 1 4 q t") or O, I or
+    L typed for 0 or 1 and 0 or 1 for O or I ("NB1O 2AB", "NBI 4QT", "NB1 OAB"); (3) only when
+    `known_postcodes` is given, glued to a word on one side ("kettlenb14qt", "pubNB1 4QT",
+    "nb14qtpub"). Each looks at its first candidate only.
+
     Known sets narrow what counts, for a town whose postcodes are known: `known_postcodes`
-    (normalised, "NB1 4QT") rejects other full postcodes, keeping only their outcode when that
-    is known; `known_outcodes` (default: those of `known_postcodes`) limits outward codes
-    found alone, so "flat b12" is not read as B12. Without them any valid shape counts. A
-    full postcode anywhere in the text beats an outward code alone; only the first full
-    postcode is looked at.
+    (normalised, "NB1 4QT") rejects every other postcode, however it was typed, keeping only
+    the outcode of a strictly written one when that is known; `known_outcodes` (default: those
+    of `known_postcodes`) limits outward codes found alone, so "flat b12" is not read as B12,
+    and without `known_postcodes` also loosely typed postcodes. Without known sets any valid
+    shape counts and loose typing is read warily (LOOKALIKES comment). A full postcode
+    anywhere in the text beats an outward code alone.
     """
     text = pc.utf8_upper(pc.utf8_normalize(_arrow(raw_texts), form="NFKD"))
+    if isinstance(text, pa.ChunkedArray):  # one array, so the readings can be stacked
+        text = text.combine_chunks()
     index = raw_texts.index
-    parts = pc.extract_regex(text, pattern=FULL_POSTCODE)
-    postcode = normalise_postcode(
-        _series(
-            pc.binary_join_element_wise(
-                pc.struct_field(parts, "outward"), pc.struct_field(parts, "inward"), NO_SEPARATOR
-            ),
-            index,
-        )
-    )
     outcodes = _known_outcodes(known_postcodes, known_outcodes)
-    outcode_of_postcode = outcode(postcode)
-    if known_postcodes is not None:
-        postcode = postcode.where(postcode.isin(list(known_postcodes)), pd.NA)
-        outcode_of_postcode = outcode_of_postcode.where(
-            postcode.notna() | outcode_of_postcode.isin(list(outcodes)), pd.NA
+    # Loose and glued postcodes are looked for among the outward codes that can count.
+    searched = outcodes  # the outward codes of the known postcodes, or those given
+    strict = _halves(text, FULL_POSTCODE)
+    loose = _loose_postcode(searched, "[ \t]", SEPARATOR, APART)
+    typed_outward, loosely = _null_strings(len(text)), []
+    if loose is not None:
+        typed_outward, loosely = _loose_readings(
+            text,
+            rf"(?:^|[^A-Z0-9])(?P<postcode>{loose})(?:[^A-Z0-9]|$)",
+            either_second=searched is not None,
         )
+    if known_postcodes is not None:
+        glued = _glued(searched)
+        readings = [strict, *loosely, *(_halves(text, p) for p in glued or ())]
+        accepted = [_members(r, known_postcodes) for r in readings]
+    else:
+        shape = rf"^(?:{OUTWARD}) (?:{INWARD})$"
+        readings = [strict, *loosely]
+        accepted = [pc.is_valid(strict)] + [
+            pc.match_substring_regex(r, pattern=shape) for r in loosely
+        ]
+        if outcodes is not None:  # a known outward code first, however typed; then any
+            accepted = [
+                pc.and_(ok, pc.is_in(_outward(r), value_set=_values(outcodes)))
+                for r, ok in zip(readings, accepted, strict=True)
+            ]
+            readings.append(strict)
+            accepted.append(pc.is_valid(strict))
+    postcode = _first_accepted(readings, accepted)
+    outcode_of_unknown = [_outward(strict)]
+    if known_postcodes is not None:  # a known outward code, as typed, of an unknown postcode
+        known_outward = _values(outcodes)
+        outcode_of_unknown = [
+            pc.if_else(pc.is_in(o, value_set=known_outward), o, _null_strings(len(text)))
+            for o in (_outward(strict), typed_outward)
+        ]
     alone = _outcode_pattern(outcodes)
     if alone is None:
-        outcode_alone = pd.Series(pd.NA, index=index, dtype="string")
+        outcode_alone = _null_strings(len(text))
     else:
-        found = pc.extract_regex(text, pattern=_token(alone))
-        outcode_alone = _series(pc.struct_field(found, "outward"), index)
+        outcode_alone = pc.struct_field(pc.extract_regex(text, pattern=_token(alone)), "outward")
+    found_outcode = pc.coalesce(_outward(postcode), *outcode_of_unknown, outcode_alone)
     return pd.DataFrame(
-        {"postcode": postcode, "outcode": outcode_of_postcode.fillna(outcode_alone)}, index=index
+        {"postcode": _series(postcode, index), "outcode": _series(found_outcode, index)},
+        index=index,
     )
 
 
 def strip_postcodes(cleaned: pd.Series, known_outcodes: set[str] | None = None) -> pd.Series:
-    """Cleaned text without postcode-shaped tokens ("nb1 4qt", "nb14qt") or outward codes
-    (any valid one, or only `known_outcodes`), so they are not read as words of a name."""
-    text = _sub(_arrow(cleaned), rf"(?i)\b{OUTWARD} ?{INWARD}\b", " ")
-    alone = _outcode_pattern(_known_outcodes(None, known_outcodes))
-    if alone is not None:
-        text = _sub(text, rf"(?i)\b(?:{alone})\b", " ")
+    """Cleaned text without the postcodes `find_postcodes` reads, and outward codes alone (any
+    valid one, or only `known_outcodes`), so they are not read as words of a name.
+
+    Cleaning turns punctuation into spaces, so "NB1.4QT" and "(NB1 / 4QT)" arrive as "nb1
+    4qt". Postcodes written strictly go whatever their outward code; loosely typed ones ("n b1
+    4qt", "nb 1 4qt", "nbi 4qt", "nb1 oab") go if their outward code is known, or, without
+    `known_outcodes`, read as warily as `find_postcodes` does; glued ones ("kettlenb14qt" ->
+    "kettle", "nb14qtpub" -> "pub") only if their outward code is known. A postcode whose
+    outward code is known goes even where `find_postcodes` would not count it (its inward
+    code is not known), which only ever takes away postcode-like pieces.
+    """
+    text = _arrow(cleaned)
+    outcodes = _known_outcodes(None, known_outcodes)
+    loose = _loose_postcode(outcodes, " ", " ?", " ")
+    if loose is not None:  # before the strict form, which would leave the "n" of "n b1 4qt"
+        text = _sub(text, rf"(?i)\b{loose}\b", " ")
+    text = _sub(text, rf"(?i)\b{OUTWARD} ?{INWARD}\b", " ")
+    codes = _outcode_pattern(outcodes)
+    if codes is not None and outcodes is not None:
+        text = _sub(text, rf"(?i)(?:{codes}) ?{INWARD}\b", " ")  # "kettlenb14qt"
+        text = _sub(text, rf"(?i)\b(?:{codes}) ?{INWARD}([a-z])", r" \1")  # "nb14qtpub"
+    if codes is not None:
+        text = _sub(text, rf"(?i)\b(?:{codes})\b", " ")
     return _series(_squeeze(text), cleaned.index)

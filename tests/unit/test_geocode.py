@@ -53,7 +53,7 @@ def test_a_venue_is_read_as_that_venue(geocoder, places, text):
 def test_a_typo_is_matched_fuzzily_and_says_so(geocoder, places):
     got = read(geocoder, "outside the copper kettel")
     assert got["place_id"] == places.loc["The Copper Kettle", "place_id"]
-    assert got["match_method"] == "place_fuzzy" and 80 <= got["match_score"] < 100
+    assert got["match_method"] == "place_fuzzy" and 0.6 <= got["match_score"] < 0.9
 
 
 @pytest.mark.parametrize(

@@ -277,6 +277,12 @@ def test_cleaning_twice_changes_nothing():
         "kettle,NB1 4QT.",
         "NB1 \u2013 4QT",
         "NB1 4QT's",
+        "NB1.4QT",
+        "NB1/4QT",
+        "nb1 . 4qt",
+        "NB1 / 4QT",
+        "nb1\\4qt",
+        "kettle (NB1.4QT)",
     ],
 )
 def test_full_postcodes_in_any_spacing_and_case(raw):
@@ -400,6 +406,193 @@ def test_missing_and_blank_texts_and_index_alignment():
     assert frame["outcode"].isna().tolist() == [False, True, True, False]
 
 
+# -- postcodes typed loosely, mistyped or glued ---------------------------------------------
+# A town's postcodes, with outward codes that the words of the negatives below could spell.
+KNOWN = {
+    "NB1 4QT",
+    "NB1 0AB",
+    "NB1 0JE",
+    "NB10 2AB",
+    "NB2 5AB",
+    "OX1 2AB",
+    "CO1 2AB",
+    "SA1 1LY",
+    "WA11 2FT",
+    "PR1 0RY",
+    "B1 2AB",
+}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "N B1 4QT",
+        "NB 1 4QT",
+        "NB1 4 QT",
+        "NB14 QT",
+        "nb 14qt",
+        "n b 1 4 q t",
+        "N  B 1   4QT",
+        "kettle n b1 4qt pub",
+        "o/s kettle NB 1 4QT",
+        "NB 1 - 4QT",
+        "N B1 / 4QT",
+    ],
+)
+def test_spaces_inside_a_half_or_in_the_wrong_place(raw):
+    assert found(raw, known_postcodes=KNOWN) == [("NB1 4QT", "NB1")]
+    assert found(raw, known_outcodes={"NB1"}) == [("NB1 4QT", "NB1")]
+
+
+@pytest.mark.parametrize("raw", ["NB 1 4QT", "NB1 4 QT", "NB14 QT", "n b 1 4 q t"])
+def test_spaces_inside_a_half_by_shape_alone(raw):
+    assert found(raw) == [("NB1 4QT", "NB1")]
+
+
+def test_without_known_sets_a_letter_before_a_postcode_is_a_word():
+    # "o/s B1 2AB" is common: a single letter before a strict postcode is not read into it.
+    assert found("N B1 4QT", "o/s B1 2AB") == [("B1 4QT", "B1"), ("B1 2AB", "B1")]
+    assert found("o/s B1 2AB", known_postcodes=KNOWN) == [("B1 2AB", "B1")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "postcode"),
+    [
+        ("NB1O 2AB", "NB10 2AB"),
+        ("NBI 4QT", "NB1 4QT"),
+        ("nbl 4qt", "NB1 4QT"),
+        ("NB1 OAB", "NB1 0AB"),
+        ("nb1oab", "NB1 0AB"),
+        ("NBI OAB", "NB1 0AB"),
+        ("Nbi Oje", "NB1 0JE"),
+        ("NB I 4QT", "NB1 4QT"),
+        ("NBI.4QT", "NB1 4QT"),
+        ("0X1 2AB", "OX1 2AB"),
+        ("C01 2AB", "CO1 2AB"),
+        ("COI 2AB", "CO1 2AB"),
+        ("kettle NBIO 2AB", "NB10 2AB"),
+    ],
+)
+def test_letters_typed_for_digits_and_digits_for_letters(raw, postcode):
+    assert found(raw, known_postcodes=KNOWN) == [(postcode, postcode.split(" ")[0])]
+
+
+@pytest.mark.parametrize(
+    ("raw", "postcode"),
+    [
+        ("NB1O 2AB", "NB10 2AB"),
+        ("NBI 4QT", "NB1 4QT"),
+        ("NB1 OAB", "NB1 0AB"),
+        ("nb1 4 qt", "NB1 4QT"),
+        ("0X1 2AB", None),  # a digit first is a number without known postcodes
+        ("AI1 4AB", None),  # an I second is not a 1 by shape alone
+        ("NBI OAB", None),  # no real digit at all
+    ],
+)
+def test_corrections_by_shape_alone_are_wary(raw, postcode):
+    assert found(raw)[0][0] == postcode
+
+
+def test_a_corrected_postcode_counts_only_if_known():
+    assert found("NBI 9ZZ", "NB1 OZZ", "NB1O 9ZZ", known_postcodes=KNOWN) == [
+        (None, None),  # the outcode of a mistyped outward code is not trusted
+        (None, "NB1"),
+        (None, None),
+    ]
+    assert found("NB 1 9ZZ", known_postcodes=KNOWN) == [(None, "NB1")]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "kettlenb14qt",
+        "KettleNB1 4QT",
+        "pubNB1 4QT",
+        "pubNB1-4QT",
+        "nb14qtpub",
+        "NB1 4QTpub",
+        "outside(NB14QT)",
+        "12nb14qt",
+        "o/s the kettlenb14qt, punched",
+    ],
+)
+def test_a_postcode_glued_to_a_word_counts_only_if_known(raw):
+    assert found(raw, known_postcodes=KNOWN) == [("NB1 4QT", "NB1")]
+
+
+@pytest.mark.parametrize("raw", ["kettlenb14qt", "pubNB1 4QT", "nb14qtpub"])
+def test_a_glued_postcode_never_counts_by_shape_alone(raw):
+    assert found(raw) == [(None, None)]
+    assert found(raw, known_outcodes={"NB1"}) == [(None, None)]
+
+
+@pytest.mark.parametrize("raw", ["kettlenb19zz", "kettlenb14qtpub", "xnb14qtx", "grab12cde"])
+def test_glued_unknown_or_glued_on_both_sides_is_not_a_postcode(raw):
+    assert found(raw, known_postcodes=KNOWN)[0][0] is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "kettlenb25ab NB1 4QT",  # a strictly written one beats an earlier glued one
+        "kettlenb25ab N B1 4QT",  # and so does a loosely typed one
+        "NBI 4QT pubNB2 5AB",
+    ],
+)
+def test_postcodes_that_are_not_glued_are_preferred(raw):
+    assert found(raw, known_postcodes=KNOWN)[0][0] == "NB1 4QT"
+
+
+def test_a_strict_postcode_beats_a_loose_or_mistyped_one():
+    assert found("NB 2 5AB or NB1 4QT", "NBI 4QT, NB2 5AB", known_postcodes=KNOWN) == [
+        ("NB1 4QT", "NB1"),
+        ("NB2 5AB", "NB2"),
+    ]
+
+
+def test_known_outcodes_alone_prefer_a_known_outward_code_however_typed():
+    assert found("N B1 4QT", "NB 1 9ZZ", "CF10 1AB", known_outcodes={"NB1"}) == [
+        ("NB1 4QT", "NB1"),
+        ("NB1 9ZZ", "NB1"),
+        ("CF10 1AB", "CF10"),  # a strict postcode still counts by shape, as before
+    ]
+
+
+NOT_POSTCODES = [
+    "at 10 pm",
+    "at 10pm",
+    "x2",
+    "punched x2",
+    "flat 3b",
+    "no 14",
+    "2300",
+    "at 2300 hrs",
+    "23.00",
+    "b12",
+    "flat 11 4ab",
+    "at 14th",
+    "no 23rd",
+    "st 21st",
+    "at 10 hr",
+    "wall 2ft",
+    "wall 2 ft",
+    "10 priory rd",
+    "sally",
+    "at sallys",
+    "holly close",
+    "pelling close",
+    "nbioje",
+    "n b i o j e",
+]
+
+
+@pytest.mark.parametrize("raw", NOT_POSTCODES)
+def test_numbers_words_and_noise_are_not_postcodes(raw):
+    assert found(raw)[0][0] is None
+    assert found(raw, known_postcodes=KNOWN)[0][0] is None
+    assert found(raw, known_outcodes={o.split(" ")[0] for o in KNOWN})[0][0] is None
+
+
 # -- stripping postcodes ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("raw", "expected"),
@@ -424,3 +617,68 @@ def test_strip_postcodes_with_known_outcodes_keeps_other_tokens():
     assert stripped.tolist()[:2] == ["flat b12", "flat b12"]
     assert pd.isna(stripped.iloc[2])
     assert strip_postcodes(cleaned).tolist()[:2] == ["flat", "flat"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("kettle NB1.4QT", "kettle"),
+        ("NB1/4QT kettle", "kettle"),
+        ("nb1 . 4qt pub", "pub"),
+        ("(NB1 / 4QT)", ""),
+        ("N B1 4QT kettle", "kettle"),
+        ("NB 1 4QT", ""),
+        ("kettle NB1 4 QT", "kettle"),
+        ("NB14 QT pub", "pub"),
+        ("n b 1 4 q t kettle", "kettle"),
+        ("NB1O 2AB", ""),
+        ("kettle NBI 4QT", "kettle"),
+        ("NB1 OAB pub", "pub"),
+        ("NBI OJE", ""),
+        ("kettlenb14qt", "kettle"),
+        ("outsdie the kettlenb14qt", "outside the kettle"),
+        ("pubNB1 4QT", "pub"),
+        ("nb14qtpub", "pub"),
+        ("outside(NB14QT)", "outside"),
+        ("kettle NB10", "kettle"),
+    ],
+)
+def test_strip_postcodes_in_every_shape_with_known_outcodes(raw, expected):
+    cleaned = clean_location_text(pd.Series([raw]))
+    assert strip_postcodes(cleaned, {"NB1", "NB10", "NB2"}).tolist() == [expected]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("kettle NB1.4QT", "kettle"),
+        ("N B1 4QT kettle", "kettle"),
+        ("NB 1 4QT", ""),
+        ("NB14 QT pub", "pub"),
+        ("NB1O 2AB", ""),
+        ("NBI 4QT", ""),
+        ("NB1 OAB pub", "pub"),
+        ("kettlenb14qt", "kettlenb14qt"),  # glued: only with known outward codes
+        ("nb14qtpub", "nb14qtpub"),
+    ],
+)
+def test_strip_postcodes_by_shape_alone(raw, expected):
+    assert strip_postcodes(clean_location_text(pd.Series([raw]))).tolist() == [expected]
+
+
+@pytest.mark.parametrize("raw", [t for t in NOT_POSTCODES if t != "b12"])
+def test_strip_postcodes_keeps_numbers_words_and_noise(raw):
+    cleaned = clean_location_text(pd.Series([raw]))
+    outcodes = {p.split(" ")[0] for p in KNOWN}
+    assert strip_postcodes(cleaned, outcodes).tolist() == cleaned.tolist()
+    assert strip_postcodes(cleaned).tolist() == cleaned.tolist()
+
+
+def test_strip_removes_what_find_reads():
+    raw = pd.Series(
+        ["N B1 4QT kettle", "kettlenb14qt", "NBI OJE pub", "nb14qtpub", "bar NB1O 2AB", "elm"]
+    )
+    frame = find_postcodes(raw, known_postcodes=KNOWN)
+    assert frame["postcode"].notna().tolist() == [True] * 5 + [False]
+    stripped = strip_postcodes(clean_location_text(raw), {p.split(" ")[0] for p in KNOWN})
+    assert stripped.tolist() == ["kettle", "kettle", "pub", "pub", "bar", "elm"]
