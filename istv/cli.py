@@ -25,12 +25,21 @@ def synth(
     nights: Annotated[int, typer.Option(min=1, help="How many nights of ED exports.")] = 7,
     rows_per_night: Annotated[int, typer.Option(min=10, help="Attendances a night.")] = 400,
     seed: Annotated[int, typer.Option(help="Same seed, same files.")] = 2026,
+    county: Annotated[
+        int, typer.Option(help="Also write a county around the town: OS Open Names tiles of 40 "
+                               "towns and a national postcode directory of this many rows "
+                               "(1700000 is national size; 0: none).")
+    ] = 0,
 ) -> None:
     """Write a synthetic town: gazetteer, postcodes, nightly ED exports and ground truth."""
     from istv.synth import generate
+    from istv.synth.county import write_county_reference
 
     summary = generate(out, dt.date.fromisoformat(first_night), nights, rows_per_night, seed)
     typer.echo(f"wrote {summary}")
+    if county:
+        added = write_county_reference(out / "reference", seed=seed, postcodes=county)
+        typer.echo(f"wrote {added}")
 
 
 @app.command()

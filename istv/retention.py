@@ -8,6 +8,8 @@ landing/night=D, quarantine/night=D     when D is more than `identifiable_days` 
 landing/inbox/FILE                      by the first YYYY-MM-DD in its name, with the same rule;
                                         a name without a date goes by its modification time
                                         (local date).
+restricted/geocode_review/night=D.csv   the geocoding review queue (location texts), with the
+                                        identifiable rule: a working file, not a record.
 restricted/attendances/arrival_date=D   when D's month is before the month `restricted_months`
                                         calendar months before today's month: whole months are
                                         kept (24 months on 2026-11-05 keeps 2024-11-01 onwards).
@@ -36,7 +38,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_IDENTIFIABLE_DAYS = 30
 DEFAULT_RESTRICTED_MONTHS = 24
-ZONES = ("landing", "quarantine", "inbox", "restricted")
+ZONES = ("landing", "quarantine", "inbox", "geocode_review", "restricted")
+REVIEW = re.compile(r"night=(\d{4}-\d{2}-\d{2})\.csv")
 LANDING_FOLDERS = frozenset({"inbox", "ground_truth"})  # in landing/, but not nights
 DATE_IN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -116,6 +119,7 @@ def apply_retention(
     _sweep_partitions(zones, zones.landing, "night=", identifiable, "landing", report)
     _sweep_partitions(zones, zones.quarantine, "night=", identifiable, "quarantine", report)
     _sweep_inbox(zones, keep_from, report)
+    _sweep_review(zones, keep_from, report)
     _sweep_partitions(
         zones,
         zones.restricted / "attendances",
@@ -166,6 +170,19 @@ def _sweep_inbox(zones: Zones, keep_from: dt.date, report: RetentionReport) -> N
             if not report.dry_run:
                 entry.unlink()
             report.deleted["inbox"].append(entry.name)
+
+
+def _sweep_review(zones: Zones, keep_from: dt.date, report: RetentionReport) -> None:
+    """restricted/geocode_review/night=D.csv: deleted once D is past the identifiable period."""
+    for entry in _entries(zones, zones.restricted / "geocode_review", report):
+        found = REVIEW.fullmatch(entry.name)
+        day = _date(found.group(1)) if found else None
+        if day is None or not entry.is_file():
+            report.skipped.append(f"{_relative(zones, entry)}: name does not parse")
+        elif day < keep_from:
+            if not report.dry_run:
+                entry.unlink()
+            report.deleted["geocode_review"].append(day.isoformat())
 
 
 def _entries(zones: Zones, directory: Path, report: RetentionReport) -> list[Path]:

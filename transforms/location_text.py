@@ -20,6 +20,7 @@ still have both forms.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pandas as pd
 import pyarrow as pa
@@ -257,6 +258,15 @@ def _inward_not_a_word(space: str, digit: str) -> str:
 
 def _loose_postcode(
     outcodes: set[str] | None, space: str, separator: str, apart: str
+) -> str | None:
+    """_loose_pattern, built once per set of outward codes (a country's take a moment)."""
+    codes = frozenset(outcodes) if outcodes is not None else None
+    return _loose_pattern(codes, space, separator, apart)
+
+
+@lru_cache(maxsize=16)
+def _loose_pattern(
+    outcodes: frozenset[str] | None, space: str, separator: str, apart: str
 ) -> str | None:
     """A postcode typed loosely (comments at LOOKALIKES), with `space` inside a half and
     `separator` (or, where it has no real digit, `apart`) between the halves: a known outward

@@ -49,6 +49,7 @@ def test_a_run_deletes_what_is_expired_on_its_local_date(retention_dag, tmp_path
         "landing": 1,
         "quarantine": 1,
         "inbox": 0,
+        "geocode_review": 0,
         "restricted": 1,
         "skipped": 0,
     }

@@ -177,3 +177,45 @@ def test_a_home_code_wins_over_a_street_in_the_text_and_no_dwelling_keeps_a_poin
     assert (got.loc[[0, 1], "location_class"] == "private_dwelling").all()
     assert got.loc[[0, 1], ["place_id", "place_name", "easting", "northing"]].isna().all().all()
     assert got.loc[2, "location_class"] == "licensed_premises"  # no home code: the venue stands
+
+
+def test_reviewed_aliases_and_the_trusts_own_words_are_used_from_the_reference_folder(
+        town, tmp_path, places):
+    import shutil
+
+    reference = tmp_path / "reference"
+    shutil.copytree(town / "reference", reference)
+    kettle = places.loc["The Copper Kettle", "place_id"]
+    (reference / "aliases.csv").write_text(
+        "text,target_id,location_class,added_on,reviewed_from\n"
+        f"the big pub by the river,{kettle},licensed_premises,2026-10-25,2026-10-24\n"
+        "round the back of the old mill,,private_dwelling,2026-10-25,2026-10-24\n")
+    (reference / "location_lexicon.yaml").write_text(
+        "dwelling_signs:\n  slang: ['\\bbando\\b']\n")
+    geocoder = Geocoder.from_reference(reference)
+    got = geocoder.geocode(pd.Series(["The Big Pub, by the river!", "round the back of the old "
+                                      "mill", "at the bando on high st"], dtype="string"))
+    assert got.iloc[0]["place_id"] == kettle and got.iloc[0]["match_method"] == "reviewed_alias"
+    assert got.iloc[0]["match_score"] == 1.0
+    assert got.iloc[1]["location_class"] == "private_dwelling" and pd.isna(got.iloc[1]["easting"])
+    assert got.iloc[2]["match_method"] == "dwelling_slang"  # the trust's word, added
+
+
+@pytest.mark.parametrize(
+    "text, method",
+    [
+        ("o/s copper kettle", "place_exact"),  # a distinctive name: high
+        ("high street", "street_exact"),
+        ("o/s kettel", "place_fuzzy"),  # a one-word name misspelt: lower
+    ],
+)
+def test_match_score_is_a_confidence_that_orders_the_evidence(geocoder, text, method):
+    got = read(geocoder, text)
+    assert got["match_method"] == method
+    assert 0 < got["match_score"] <= 1
+
+
+def test_the_confidence_falls_with_weaker_evidence(geocoder):
+    scores = [read(geocoder, t)["match_score"] for t in
+              ("o/s the copper kettle nb14qt", "o/s copper kettle", "o/s kettle", "o/s kettel")]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1], scores

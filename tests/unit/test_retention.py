@@ -70,6 +70,9 @@ def root(tmp_path, outside) -> Path:
     touch(root / "landing" / "ground_truth" / "truth_2020-01-01.csv")
     for day in ("2023-12-31", "2024-10-31", "2024-11-01", "2024-11-30", "2026-10-25"):
         touch(root / "restricted" / "attendances" / f"arrival_date={day}" / "part-0.parquet")
+    for night in ("2026-10-24", "2026-10-25"):
+        touch(root / "restricted" / "geocode_review" / f"night={night}.csv")
+    touch(root / "restricted" / "geocode_review" / "notes.csv")
     # names that do not parse
     touch(root / "landing" / "night=2026-02-30" / "validated.csv")
     touch(root / "landing" / "night=yesterday" / "validated.csv")
@@ -89,6 +92,7 @@ EXPECTED = {
     "landing": ["2026-09-30", "2026-10-01", "2026-10-23", "2026-10-24"],
     "quarantine": ["2026-10-24"],
     "inbox": ["ed_export_2026-10-24.csv", "notes.txt"],
+    "geocode_review": ["2026-10-24"],
     "restricted": ["2023-12-31", "2024-10-31"],
 }
 SKIPPED = [
@@ -99,6 +103,7 @@ SKIPPED = [
     "landing/stray: name does not parse",
     "quarantine/notes.txt: name does not parse",
     "restricted/attendances/arrival_date=2024-13-01: name does not parse",
+    "restricted/geocode_review/notes.csv: name does not parse",
 ]
 
 
@@ -112,14 +117,16 @@ def test_deletes_exactly_what_is_past_both_boundaries(root, outside):
         "landing": 4,
         "quarantine": 1,
         "inbox": 2,
+        "geocode_review": 1,
         "restricted": 2,
-        "skipped": 7,
+        "skipped": 8,
     }
     gone = {
         *(f"landing/night={d}" for d in EXPECTED["landing"]),
         "quarantine/night=2026-10-24",
         "landing/inbox/ed_export_2026-10-24.csv",
         "landing/inbox/notes.txt",
+        "restricted/geocode_review/night=2026-10-24.csv",
         "restricted/attendances/arrival_date=2023-12-31",
         "restricted/attendances/arrival_date=2024-10-31",
     }
@@ -132,6 +139,7 @@ def test_deletes_exactly_what_is_past_both_boundaries(root, outside):
         "quarantine/night=2026-10-25",
         "landing/inbox/ed_export_2026-10-25.csv",
         "landing/inbox/readme.txt",
+        "restricted/geocode_review/night=2026-10-25.csv",
         "restricted/attendances/arrival_date=2024-11-01",
         "landing/ground_truth/truth_2020-01-01.csv",
     ):
@@ -150,7 +158,8 @@ def test_dry_run_deletes_nothing_and_reports_the_same(root):
 def test_a_second_pass_finds_nothing_more(root):
     apply_retention(root, TODAY, DAYS, MONTHS)
     again = apply_retention(root, TODAY, DAYS, MONTHS)
-    assert again.deleted == {"landing": [], "quarantine": [], "inbox": [], "restricted": []}
+    assert again.deleted == {"landing": [], "quarantine": [], "inbox": [], "geocode_review": [],
+                             "restricted": []}
 
 
 def test_a_zone_that_resolves_outside_the_root_is_left_alone(tmp_path, outside):
