@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.lexicon import Lexicon
+from transforms.lexicon import Lexicon, spelt_words
+from transforms.name_index import deletions
 
 # A pattern with one of these groups: the word in it must not be one of the lexicon's not_a_name
 # words. A sign's `name` group is the part that may be a gazetteer name ("at lanterns").
@@ -52,23 +53,32 @@ class DwellingSigns:
         }
         self._python_not_signs = re.compile(self._not_signs) if self._not_signs else None
         self._python_kinds = {k: re.compile(p) for k, p in self._kinds.items()}
-        self.nouns = pa.array(sorted(lexicon.not_a_name), pa.large_string())
+        # a group's word is none of these: "at shops", "3 males", "at 8 assaulted outside ..."
+        self.not_names = lexicon.not_a_name | lexicon.assault_words
+        self.nouns = pa.array(sorted(self.not_names), pa.large_string())
+        # the words the signs spell out, one deletion away, for slips ("mattes", "huose")
+        self.words_by_deletion: dict[str, set[str]] = {}
+        for word in spelt_words(
+                [p for ps in lexicon.dwelling_signs.values() for p in ps], shortest=4):
+            for form in deletions(word):
+                self.words_by_deletion.setdefault(form, set()).add(word)
 
     def read(self, cleaned: pd.Series) -> pd.DataFrame:
         """Per cleaned text: `family` (first dwelling family whose pattern matches, "" for
-        none; `signs_outside` then confirms it), `own_home` (the patient's own home), `kind`
-        (class of the kind of place named first, "" for none) and `kinds` (bit i set when the
-        i-th class of the lexicon is named)."""
+        none), `kept` (the same once phrases that only look like signs are taken out; when it
+        differs, or a name may own the sign, `signs_outside` decides), `own_home` (the
+        patient's own home), `kind` (class of the kind of place named first, "" for none) and
+        `kinds` (bit i set when the i-th class of the lexicon is named)."""
         text = pa.array(cleaned.astype("string").fillna(""), pa.large_string())
         kind, kinds = self._kind_columns(text)
-        found = [self._found(text, family) for family in self.families]
-        family = np.select(found, self.families, NO_FAMILY) if found else np.full(
-            len(text), NO_FAMILY)
+        family = self._first_family(text)
         if self._not_signs:
             text = pc.replace_substring_regex(text, pattern=self._not_signs, replacement=" ")
+        kept = self._first_family(text) if self._not_signs else family
         own_home = _matches(text, self._own_home) & (family != NO_FAMILY)
         return pd.DataFrame(
-            {"family": family, "own_home": own_home, "kind": kind, "kinds": kinds},
+            {"family": family, "kept": kept, "own_home": own_home, "kind": kind,
+             "kinds": kinds},
             index=cleaned.index,
         )
 
@@ -91,7 +101,7 @@ class DwellingSigns:
             for pattern in worded:
                 for match in pattern.finditer(text):
                     group = "name" if "name" in match.groupdict() else "word"
-                    if match.group(group) not in self.lexicon.not_a_name:
+                    if match.group(group) not in self.not_names:
                         spans.append(match.span(group) if group == "name" else match.span())
             if any(not owned(*span) for span in spans):
                 found.append(family)
@@ -100,6 +110,12 @@ class DwellingSigns:
     def kinds_in(self, text: str) -> set[str]:
         """The kinds of place named in one (partial) text."""
         return {kind for kind, pattern in self._python_kinds.items() if pattern.search(text)}
+
+    def _first_family(self, text: pa.Array) -> np.ndarray:
+        found = [self._found(text, family) for family in self.families]
+        if not found:
+            return np.full(len(text), NO_FAMILY, dtype=object)
+        return np.select(found, self.families, NO_FAMILY)
 
     def _found(self, text: pa.Array, family: str) -> np.ndarray:
         hit = _matches(text, self._plain[family])

@@ -67,6 +67,7 @@ NEAR_M = 600.0  # a venue and a street this close agree ("o/s kettle, high st")
 LOCALITY_M = 1500.0  # a venue this close to a named locality agrees with it
 SKELETON_LONG = 10  # names this long may differ by three edits when they sound the same
 PLACE_PREPOSITIONS = frozenset({"at", "outside", "inside", "in", "opposite", "behind"})
+MENDED_MIN = 5  # shorter words are too often other words one slip away ("some", "home")
 SURE_SPELLING = 0.85  # a name spelt at least this closely can own a dwelling word in it
 SAME_PLACE_M = 300.0  # entries of one name this close are one place listed twice
 NUMBER = re.compile(r"^[0-9]{1,3}[a-z]?$")  # a house number (2300 is a time)
@@ -171,6 +172,7 @@ class Geocoder:
             found["postcode"].astype(object).where(found["postcode"].notna(), None).tolist(),
             found["outcode"].astype(object).where(found["outcode"].notna(), None).tolist(),
             signs["family"].tolist(),
+            signs["kept"].tolist(),
             signs["kind"].tolist(),
             signs["kinds"].tolist(),
             strict=True,
@@ -194,7 +196,7 @@ class Geocoder:
         return by_text
 
     def read(self, named: str, postcode=None, outcode=None, family: str = NO_FAMILY,
-             kind: str = NO_FAMILY, kinds: int = 0) -> tuple:
+             kept: str | None = None, kind: str = NO_FAMILY, kinds: int = 0) -> tuple:
         """One cleaned text without its postcodes, and what the vectorised pass found in it ->
         a row of OUTPUT_COLUMNS (module docstring)."""
         tokens = named.split()
@@ -203,9 +205,16 @@ class Geocoder:
             if family == NO_FAMILY:
                 return self._area("unknown", postcode, "no_information")
         before, lead, positions = _word_tokens(tokens)
-        hits = _outermost(self._hits(words, before))
+        typos = self._typos(words)
+        hits = _outermost(self._hits(words, before, typos))
         candidates = self._candidates(hits, words, lead, postcode, outcode, kinds)
-        dwelling = self._dwelling(tokens, positions, family, words, hits, candidates)
+        kept = family if kept is None else kept
+        if family == NO_FAMILY and typos:  # "at his mattes", "in the huose": read it mended
+            family, mended = self._misspelt_sign(words, typos, hits)
+            if mended is not None:
+                kept, tokens = family, list(tokens)
+                tokens[positions[mended[0]]] = mended[1]
+        dwelling = self._dwelling(tokens, positions, family, kept, words, hits, candidates)
         if dwelling is not None:
             return self._private(postcode, candidates, dwelling)
         best = _best([c for c in candidates if c.tier != TIER_WEAK])
@@ -221,12 +230,38 @@ class Geocoder:
         return self._area("unknown", postcode, "postcode_only" if postcode else "no_match")
 
     # -- finding names -------------------------------------------------------------------------
-    def _hits(self, words: tuple[str, ...], before: tuple[str, ...]) -> list[Hit]:
+    def _typos(self, words: tuple[str, ...]) -> list[int]:
+        """Positions of words that may be misspelt: in no name and not a word the lexicon
+        knows."""
+        vocabulary, known = self.index.vocabulary, self.lexicon.known_words
+        return [i for i, w in enumerate(words) if len(w) >= 3 and w not in vocabulary
+                and w not in known and w.isalpha()]
+
+    def _misspelt_sign(self, words: tuple[str, ...], typos: list[int], hits: list[Hit]
+                       ) -> tuple[str, tuple[int, str] | None]:
+        """The family of a dwelling sign with one slip in a word ("at his mattes", "in the
+        huose"): the family and the mended word (position, word), if the sign is there with
+        the word mended. Not for words of a name found exactly in the text. Fail safe: a slip
+        that could make a sign makes the text a home."""
+        named = {i for h in hits if h.method == "exact" for i in range(h.start, h.end)}
+        for position in typos:
+            word = words[position]
+            if len(word) < MENDED_MIN or position in named:
+                continue
+            for form in deletions(word):
+                for sign in self.signs.words_by_deletion.get(form, ()):
+                    if OSA.distance(word, sign, score_cutoff=1) > 1 or stem(sign) == stem(word):
+                        continue  # a slip, not another word or its plural ("neighbour")
+                    mended = " ".join(words[:position] + (sign,) + words[position + 1:])
+                    found = self.signs.signs_outside(mended, [])  # "stuff" is not "staff"
+                    if found:
+                        return found[0], (position, sign)
+        return NO_FAMILY, None
+
+    def _hits(self, words: tuple[str, ...], before: tuple[str, ...], typos: list[int]
+              ) -> list[Hit]:
         blocked = self._blocked(words)
         hits = self._exact_hits(words) + self._compact_hits(words)
-        vocabulary, filler = self.index.vocabulary, self.lexicon.filler_words
-        typos = [i for i, w in enumerate(words) if len(w) >= 3 and w not in vocabulary
-                 and w not in filler and w.isalpha()]
         if typos:  # most texts have none: the typo searches are skipped
             strong = {i for h in hits if len(h.variant) > 1 or h.kind == STREET
                       for i in range(h.start, h.end)}
@@ -380,7 +415,7 @@ class Geocoder:
                 for kind, found in self.index.kinds_of[variant]]
 
     # -- deciding --------------------------------------------------------------------------------
-    def _dwelling(self, tokens: list[str], positions: tuple[int, ...], family: str,
+    def _dwelling(self, tokens: list[str], positions: tuple[int, ...], family: str, kept: str,
                   words: tuple[str, ...], hits: list[Hit], candidates: list[Candidate]
                   ) -> str | None:
         """The fail-safe rule: the match_method of a private dwelling, or None.
@@ -397,8 +432,11 @@ class Geocoder:
             c.hit.kind == STREET or (c.hit.kind == PLACE and c.tier <= TIER_FUZZY))]
         venues = [c for c in named if c.hit.kind == PLACE]
         if family != NO_FAMILY:
-            spans = _char_spans(tokens, positions, {(c.hit.start, c.hit.end) for c in named})
-            remaining = self.signs.signs_outside(" ".join(tokens), spans)
+            if named or kept != family:  # a name may own the sign, or a phrase only looks like it
+                spans = _char_spans(tokens, positions, {(c.hit.start, c.hit.end) for c in named})
+                remaining = self.signs.signs_outside(" ".join(tokens), spans)
+            else:
+                remaining = [family]
             if remaining:
                 return "dwelling_conflict" if venues else f"dwelling_{remaining[0]}"
         if not numbered:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pyarrow as pa
@@ -50,10 +51,20 @@ class Lexicon:
     object_words: frozenset[str]
     name_abbreviations: dict[str, tuple[str, ...]]
 
-    def python_signs(self) -> dict[str, re.Pattern]:
-        """One Python pattern per dwelling family, for re-reading part of one text."""
-        return {family: re.compile("|".join(f"(?:{p})" for p in patterns))
-                for family, patterns in self.dwelling_signs.items()}
+    @cached_property
+    def known_words(self) -> frozenset[str]:
+        """Every word the lexicon spells out (in patterns and lists): none of them is a
+        misspelt name, so none seeds the typo search."""
+        patterns = [p for ps in (*self.dwelling_signs.values(), *self.class_words.values())
+                    for p in ps] + list(self.not_signs) + list(self.own_home)
+        return frozenset(spelt_words(patterns) | self.filler_words | self.not_a_name
+                         | self.assault_words)
+
+
+def spelt_words(patterns, shortest: int = 3) -> set[str]:
+    """The words spelt out in regular expressions (escapes such as \\b taken out first)."""
+    return {word for pattern in patterns
+            for word in re.findall(rf"[a-z]{{{shortest},}}", re.sub(r"\\[a-zA-Z]", " ", pattern))}
 
 
 def load_lexicon(reference_dir: Path | None = None) -> Lexicon:
