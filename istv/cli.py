@@ -39,7 +39,9 @@ def synth(
     typer.echo(f"wrote {summary}")
     if county:
         added = write_county_reference(out / "reference", seed=seed, postcodes=county)
-        typer.echo(f"wrote {added}")
+        typer.echo(f"wrote a county of {len(added.towns)} towns: "
+                   f"{len(added.open_names_files)} Open Names tiles, "
+                   f"{len(added.postcode_files)} postcode files under {added.reference_dir}")
 
 
 @app.command()

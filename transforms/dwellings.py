@@ -53,6 +53,7 @@ class DwellingSigns:
         }
         self._python_not_signs = re.compile(self._not_signs) if self._not_signs else None
         self._python_kinds = {k: re.compile(p) for k, p in self._kinds.items()}
+        self._arrivals = re.compile(_either(lexicon.arrivals)) if lexicon.arrivals else None
         # a group's word is none of these: "at shops", "3 males", "at 8 assaulted outside ..."
         self.not_names = lexicon.not_a_name | lexicon.assault_words
         self.nouns = pa.array(sorted(self.not_names), pa.large_string())
@@ -82,13 +83,22 @@ class DwellingSigns:
             index=cleaned.index,
         )
 
-    def signs_outside(self, text: str, names: list[tuple[int, int]]) -> list[str]:
+    def signs_outside(self, text: str, names: list[tuple[int, int]], journey: bool = False
+                      ) -> list[str]:
         """The dwelling families with a sign in `text` that does not lie inside one of the
         gazetteer names found there (character spans) or inside a phrase that only looks like
         a sign: "house" inside "the white house" or "kebab house", "cottage" inside "cottage
-        road" and "home" inside "walking home" are not signs; "caravan" after "static" is."""
-        if self._python_not_signs is not None:
-            names = names + [m.span() for m in self._python_not_signs.finditer(text)]
+        road" and "home" inside "walking home" are not signs; "caravan" after "static" is. A
+        sign made only of words of names is theirs ("hangar 12 market st" is no address).
+        Home reached ("got home from the kettle") is a sign unless `journey` (the text names
+        where it happened after the assault)."""
+        arrived = self.arrival_spans(text)
+        if journey:  # a place is named after the assault: reaching home was only the journey
+            names = names + arrived
+        if self._python_not_signs is not None:  # "home from" does not hide "got home from"
+            names = names + [span for span in (m.span() for m in
+                                               self._python_not_signs.finditer(text))
+                             if journey or not any(_overlap(span, a) for a in arrived)]
 
         def owned(start: int, end: int) -> bool:  # every word of the sign is in a name
             return all(any(a <= s and e <= b for a, b in names)
@@ -106,6 +116,10 @@ class DwellingSigns:
             if any(not owned(*span) for span in spans):
                 found.append(family)
         return found
+
+    def arrival_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where the text says home was reached ("got home"): character spans."""
+        return [m.span() for m in self._arrivals.finditer(text)] if self._arrivals else []
 
     def kinds_in(self, text: str) -> set[str]:
         """The kinds of place named in one (partial) text."""
@@ -139,6 +153,10 @@ class DwellingSigns:
         first = np.where(named, starts, np.iinfo(np.int64).max).argmin(axis=1)
         kind = np.where(named.any(axis=1), np.array(self.kinds, dtype=object)[first], NO_FAMILY)
         return kind, kinds.astype(np.int64)
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
 
 
 def _word_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

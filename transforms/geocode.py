@@ -97,6 +97,7 @@ class Hit:
     similarity: float  # 1.0 for exact, plural-free and space-free forms
     method: str  # exact or fuzzy
     narrowed: bool = False  # entries outside the trust's area dropped, nothing else to go on
+    plural: bool = False  # found without a plural "s": never owns a dwelling word ("the whites")
 
     def covers(self, other: Hit) -> bool:
         return (self.start <= other.start and other.end <= self.end
@@ -214,7 +215,8 @@ class Geocoder:
             if mended is not None:
                 kept, tokens = family, list(tokens)
                 tokens[positions[mended[0]]] = mended[1]
-        dwelling = self._dwelling(tokens, positions, family, kept, words, hits, candidates)
+        dwelling = self._dwelling(tokens, positions, family, kept, words, lead, hits, candidates,
+                                  postcode)
         if dwelling is not None:
             return self._private(postcode, candidates, dwelling)
         best = _best([c for c in candidates if c.tier != TIER_WEAK])
@@ -246,12 +248,14 @@ class Geocoder:
         named = {i for h in hits if h.method == "exact" for i in range(h.start, h.end)}
         for position in typos:
             word = words[position]
-            if len(word) < MENDED_MIN or position in named:
+            if len(word) < FUZZY_MIN_WORD or position in named:
                 continue
             for form in deletions(word):
                 for sign in self.signs.words_by_deletion.get(form, ()):
                     if OSA.distance(word, sign, score_cutoff=1) > 1 or stem(sign) == stem(word):
                         continue  # a slip, not another word or its plural ("neighbour")
+                    if len(word) < MENDED_MIN and len(sign) <= len(word):
+                        continue  # a short word only with a letter left out ("hous", "nnas")
                     mended = " ".join(words[:position] + (sign,) + words[position + 1:])
                     found = self.signs.signs_outside(mended, [])  # "stuff" is not "staff"
                     if found:
@@ -310,7 +314,8 @@ class Geocoder:
             for size in range(min(longest, n - start), 1, -1):
                 for variant in stemmed.get(stems[start:start + size], ()):
                     if variant != words[start:start + size]:  # exact hits are found above
-                        hits += self._hits_for(start, variant, 1.0, "exact")
+                        hits += [replace(h, plural=True)
+                                 for h in self._hits_for(start, variant, 1.0, "exact")]
         return hits
 
     def _compact_hits(self, words: tuple[str, ...]) -> list[Hit]:
@@ -416,8 +421,8 @@ class Geocoder:
 
     # -- deciding --------------------------------------------------------------------------------
     def _dwelling(self, tokens: list[str], positions: tuple[int, ...], family: str, kept: str,
-                  words: tuple[str, ...], hits: list[Hit], candidates: list[Candidate]
-                  ) -> str | None:
+                  words: tuple[str, ...], lead: tuple[str, ...], hits: list[Hit],
+                  candidates: list[Candidate], postcode) -> str | None:
         """The fail-safe rule: the match_method of a private dwelling, or None.
 
         Any sign of a dwelling (a family of the lexicon, or a house number beside a street)
@@ -425,16 +430,19 @@ class Geocoder:
         that venue's own name. A venue named beside a sign outside its name is a conflict:
         still a dwelling, never a place.
         """
-        numbered = self._numbered_street(words, hits)
+        numbered = self._numbered_street(words, hits) or self._numbered_postcode(
+            words, hits, postcode)
         if family == NO_FAMILY and not numbered:
             return None
-        named = [c for c in candidates if c.hit.similarity >= SURE_SPELLING and (
-            c.hit.kind == STREET or (c.hit.kind == PLACE and c.tier <= TIER_FUZZY))]
+        named = [c for c in candidates if c.hit.similarity >= SURE_SPELLING and not c.hit.plural
+                 and (c.hit.kind == STREET or (c.hit.kind == PLACE and c.tier <= TIER_FUZZY))]
         venues = [c for c in named if c.hit.kind == PLACE]
         if family != NO_FAMILY:
-            if named or kept != family:  # a name may own the sign, or a phrase only looks like it
+            text = " ".join(tokens)
+            journey = self._named_after_the_assault(words, lead, hits)  # "got home, hit at X"
+            if named or kept != family or journey:  # a name or a phrase may own the sign
                 spans = _char_spans(tokens, positions, {(c.hit.start, c.hit.end) for c in named})
-                remaining = self.signs.signs_outside(" ".join(tokens), spans)
+                remaining = self.signs.signs_outside(text, spans, journey)
             else:
                 remaining = [family]
             if remaining:
@@ -446,16 +454,31 @@ class Geocoder:
         return "dwelling_conflict" if venues else "dwelling_house_number"
 
     def _numbered_street(self, words: tuple[str, ...], hits: list[Hit]) -> bool:
-        """'12 alder close', 'alder close 12': a house number beside a street is an address."""
-        return any(h.kind == STREET and self._number_beside(words, h) for h in hits)
+        """'12 alder close', 'alder close 12': a house number beside a street is an address;
+        so is one before any other name ('14 juniper house', '5 castlegate')."""
+        named = {i for h in hits for i in range(h.start, h.end)}
+        return any(self._number_beside(words, h) if h.kind == STREET
+                   else self._house_number(words, h.start - 1) and h.start - 1 not in named
+                   for h in hits)
+
+    def _numbered_postcode(self, words: tuple[str, ...], hits: list[Hit], postcode) -> bool:
+        """'12 NB1 2EJ': a house number with a postcode, outside any name."""
+        named = {i for h in hits for i in range(h.start, h.end)}
+        return bool(postcode) and any(
+            self._house_number(words, i) and i not in named for i in range(len(words)))
 
     def _number_beside(self, words: tuple[str, ...], hit: Hit) -> bool:
         """A number before the street, or after it unless a count or time follows ("elm rd
         12" is an address; "friars walk 3 males" counts people)."""
-        if hit.start > 0 and _is_number(words[hit.start - 1]):
+        if self._house_number(words, hit.start - 1):
             return True
-        return hit.end < len(words) and _is_number(words[hit.end]) and (
-            hit.end + 1 == len(words) or words[hit.end + 1] not in self.lexicon.not_a_name)
+        return self._house_number(words, hit.end) and (
+            hit.end + 1 == len(words) or words[hit.end + 1] not in self.lexicon.counted)
+
+    def _house_number(self, words: tuple[str, ...], i: int) -> bool:
+        """A number at position i that can be a house number: not "platform 4b", "aged 23"."""
+        return 0 <= i < len(words) and _is_number(words[i]) and (
+            i == 0 or words[i - 1] not in self.lexicon.not_house_numbers)
 
     def _near_numbered_street(self, place: Candidate, words, hits: list[Hit]) -> bool:
         """A number on the venue's own street is the venue's address, not a home."""
@@ -562,6 +585,15 @@ class Geocoder:
         if not local or len(local) == len(hit.entries):
             return hit
         return replace(hit, entries=local, narrowed=True)
+
+    def _named_after_the_assault(self, words: tuple[str, ...], lead: tuple[str, ...],
+                                 hits: list[Hit]) -> bool:
+        """A place or street named after the last assault word, not as where someone came
+        from: where it happened."""
+        verbs = [i for i, w in enumerate(words) if w in self.lexicon.assault_words]
+        return bool(verbs) and any(
+            h.start > verbs[-1] and h.kind != LOCALITY
+            and lead[h.start] not in self.lexicon.origin_words for h in hits)
 
     def _earlier_events(self, words: tuple[str, ...], hits: list[Hit]) -> int:
         """Names ending at or before this word position were earlier in the evening: a name

@@ -23,9 +23,11 @@ from transforms.gazetteer import LOCATION_CLASSES
 BASE = Path(__file__).resolve().parent.parent / "schemas" / "location_lexicon.yaml"
 TRUST_FILE = "location_lexicon.yaml"
 PATTERN_SECTIONS = ("dwelling_signs", "class_words")  # family -> list of patterns
-PATTERN_LISTS = ("not_signs", "own_home")
+PATTERN_LISTS = ("not_signs", "arrivals", "own_home")
+PLACEHOLDER = re.compile(r"<<([a-z_]+)>>")
 WORD_LISTS = ("not_a_name", "blocking_phrases", "filler_words", "common_noun_determiners",
-              "origin_words", "reference_words", "assault_words", "object_words")
+              "origin_words", "reference_words", "assault_words", "object_words",
+              "not_house_numbers", "counted")
 
 
 class LexiconError(ValueError):
@@ -40,6 +42,7 @@ class Lexicon:
     dwelling_signs: dict[str, tuple[str, ...]]
     class_words: dict[str, tuple[str, ...]]
     not_signs: tuple[str, ...]
+    arrivals: tuple[str, ...]
     own_home: tuple[str, ...]
     not_a_name: frozenset[str]
     blocking_phrases: tuple[tuple[str, ...], ...]
@@ -49,6 +52,8 @@ class Lexicon:
     reference_words: frozenset[str]
     assault_words: frozenset[str]
     object_words: frozenset[str]
+    not_house_numbers: frozenset[str]
+    counted: frozenset[str]
     name_abbreviations: dict[str, tuple[str, ...]]
 
     @cached_property
@@ -79,11 +84,13 @@ def _load(extension: str | None) -> Lexicon:
     merged = _read(BASE)
     if extension is not None:
         _extend(merged, _read(Path(extension)), Path(extension))
+    _expand_lists(merged, Path(extension) if extension else BASE)
     return Lexicon(
         version=str(merged.get("version", "")) + ("+local" if extension else ""),
         dwelling_signs={k: tuple(v) for k, v in merged["dwelling_signs"].items()},
         class_words={k: tuple(v) for k, v in merged["class_words"].items()},
         not_signs=tuple(merged["not_signs"]),
+        arrivals=tuple(merged["arrivals"]),
         own_home=tuple(merged["own_home"]),
         not_a_name=frozenset(merged["not_a_name"]),
         blocking_phrases=tuple(tuple(p.split()) for p in merged["blocking_phrases"]),
@@ -93,8 +100,35 @@ def _load(extension: str | None) -> Lexicon:
         reference_words=frozenset(merged["reference_words"]),
         assault_words=frozenset(merged["assault_words"]),
         object_words=frozenset(merged["object_words"]),
+        not_house_numbers=frozenset(merged["not_house_numbers"]),
+        counted=frozenset(merged["counted"]),
         name_abbreviations={k: tuple(v) for k, v in merged["name_abbreviations"].items()},
     )
+
+
+def _expand_lists(merged: dict, path: Path) -> None:
+    """Put each pattern list in for its name: <<people>> -> (?:mates|mums|...), longest first,
+    so every pattern that names a list learns a word added to it. The patterns are then
+    checked again as written out."""
+    lists = merged["pattern_lists"]
+
+    def expand(pattern: str) -> str:
+        def one(match: re.Match) -> str:
+            name = match.group(1)
+            if name not in lists:
+                raise LexiconError(f"{path}: a pattern uses <<{name}>>, which is not one of "
+                                   f"pattern_lists ({', '.join(sorted(lists))}). Add it there.")
+            words = sorted(lists[name], key=len, reverse=True)
+            return "(?:" + "|".join(words) + ")"
+        return PLACEHOLDER.sub(one, pattern)
+
+    for section in PATTERN_SECTIONS:
+        for family, patterns in merged[section].items():
+            merged[section][family] = [expand(p) for p in patterns]
+            _check_patterns(path, f"{section}.{family}", merged[section][family])
+    for section in PATTERN_LISTS:
+        merged[section] = [expand(p) for p in merged[section]]
+        _check_patterns(path, section, merged[section])
 
 
 def _read(path: Path) -> dict:
@@ -104,6 +138,10 @@ def _read(path: Path) -> dict:
         raise LexiconError(f"{path}: cannot be read as YAML ({type(error).__name__}).") from None
     if not isinstance(data, dict):
         raise LexiconError(f"{path}: must be a mapping of sections (see {BASE.name}).")
+    lists = data.setdefault("pattern_lists", {})
+    if not isinstance(lists, dict) or not all(
+            isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists.values()):
+        raise LexiconError(f"{path}: 'pattern_lists' must map a name to a list of quoted words.")
     for section in PATTERN_SECTIONS:
         families = data.setdefault(section, {})
         if not isinstance(families, dict):
@@ -130,6 +168,7 @@ def _check_patterns(path: Path, where: str, patterns) -> None:
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
         raise LexiconError(f"{path}: '{where}' must be a list of quoted patterns.")
     for number, pattern in enumerate(patterns, start=1):
+        pattern = PLACEHOLDER.sub("(?:x)", pattern)  # lists are put in later (_expand_lists)
         try:
             re.compile(pattern)
             pc.match_substring_regex(pa.array([""]), pattern=pattern)
@@ -153,5 +192,7 @@ def _extend(base: dict, extra: dict, path: Path) -> None:
             base[section][family] = base[section][family] + patterns
     for section in PATTERN_LISTS + WORD_LISTS:
         base[section] = base[section] + extra[section]
+    for name, words in extra["pattern_lists"].items():
+        base["pattern_lists"][name] = base["pattern_lists"].get(name, []) + words
     for phrase, shorts in extra["name_abbreviations"].items():
         base["name_abbreviations"][phrase] = base["name_abbreviations"].get(phrase, []) + shorts

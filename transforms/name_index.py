@@ -103,9 +103,8 @@ class NameIndex:
         self.first_word_span = _longest_by_first_word(self.variants)
         self.max_words = max((len(v) for v in self.variants), default=1)
         self.kinds_of = {v: self._kinds(owners) for v, owners in self.variants.items()}
-        # plural-free forms that find a name its exact form does not ("lumen room")
-        self.stemmed = {k: v for k, v in _group(
-            self.variants, lambda v: tuple(stem(w) for w in v)).items() if v != (k,)}
+        # plural-free forms of every name ("lumen room", "engine rooms")
+        self.stemmed = _group(self.variants, lambda v: tuple(stem(w) for w in v))
         self.stem_first_word_span = _longest_by_first_word(self.stemmed)
         self.compact = _group(self.variants, "".join)
         self.skeletons = _group(

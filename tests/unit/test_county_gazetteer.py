@@ -209,3 +209,16 @@ def test_same_arguments_give_byte_identical_files(county_reference, tmp_path):
 def test_refuses_a_folder_that_already_has_them(county_reference):
     with pytest.raises(FileExistsError):
         write_county_reference(county_reference)
+
+
+def test_istv_synth_writes_the_county_beside_the_town(tmp_path):
+    from typer.testing import CliRunner
+
+    from istv.cli import app
+
+    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path), "--nights", "1",
+                                      "--rows-per-night", "10", "--county", "20000"])
+    assert result.exit_code == 0, result.output
+    assert "wrote a county of 40 towns" in result.output
+    gazetteer = load_gazetteer(tmp_path / "reference")
+    assert len(gazetteer.streets) > 20_000 and len(gazetteer.postcodes) > 15_000

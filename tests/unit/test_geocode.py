@@ -219,3 +219,50 @@ def test_the_confidence_falls_with_weaker_evidence(geocoder):
     scores = [read(geocoder, t)["match_score"] for t in
               ("o/s the copper kettle nb14qt", "o/s copper kettle", "o/s kettle", "o/s kettel")]
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1], scores
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # families an adversarial read found (helper red team), one or two of each
+        "got home from the copper kettle and partner assaulted her",
+        "came home from work and husband punched her",
+        "at her mothers on high st",
+        "at his bro's on market street",
+        "at his nan on castle street",
+        "staying with mum on bridge street",
+        "at zoes on quay street",
+        "went to debbies on high street",
+        "at our mams",
+        "at my place",
+        "at a party on castle street",
+        "where she lives on market street",
+        "in bed, assaulted by partner",
+        "air bnb on quay street",
+        "in his campervan on high street",
+        "14 juniper house",
+        "5 castlegate",
+        "12 NB1 4QT",
+        "at his hous on market street",
+        "at his m8s",
+        "at the whites house",
+        "halls",
+    ],
+)
+def test_more_ways_of_writing_a_home_are_homes(geocoder, text):
+    got = read(geocoder, text)
+    assert got["location_class"] == "private_dwelling", (text, got["match_method"])
+    assert pd.isna(got["place_id"]) and pd.isna(got["easting"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "getting home from town, assaulted at the taxi rank",
+        "punched by 2 men on high street",
+        "platform 4b central station",
+        "hit by home fans outside the copper kettle",
+        "on the way back home along castle street",
+    ],
+)
+def test_what_only_sounds_like_a_home_is_not(geocoder, text):
+    assert read(geocoder, text)["location_class"] != "private_dwelling", text
