@@ -66,32 +66,35 @@ class DwellingSigns:
 
     def read(self, cleaned: pd.Series) -> pd.DataFrame:
         """Per cleaned text: `family` (first dwelling family whose pattern matches, "" for
-        none), `kept` (the same once phrases that only look like signs are taken out; when it
-        differs, or a name may own the sign, `signs_outside` decides), `own_home` (the
-        patient's own home), `kind` (class of the kind of place named first, "" for none) and
-        `kinds` (bit i set when the i-th class of the lexicon is named)."""
+        none), `families` (bit i set when the i-th family matches), `kept` (the first family
+        once phrases that only look like signs are taken out; when it differs, or a name may
+        own the sign, `signs_outside` decides), `own_home` (the patient's own home), `kind`
+        (class of the kind of place named first, "" for none) and `kinds` (bit i set when the
+        i-th class of the lexicon is named)."""
         text = pa.array(cleaned.astype("string").fillna(""), pa.large_string())
         kind, kinds = self._kind_columns(text)
-        family = self._first_family(text)
+        family, families = self._first_family(text)
         if self._not_signs:
             text = pc.replace_substring_regex(text, pattern=self._not_signs, replacement=" ")
-        kept = self._first_family(text) if self._not_signs else family
+        kept = self._first_family(text)[0] if self._not_signs else family
         own_home = _matches(text, self._own_home) & (family != NO_FAMILY)
         return pd.DataFrame(
-            {"family": family, "kept": kept, "own_home": own_home, "kind": kind,
+            {"family": family, "families": families, "kept": kept, "own_home": own_home,
+             "kind": kind,
              "kinds": kinds},
             index=cleaned.index,
         )
 
-    def signs_outside(self, text: str, names: list[tuple[int, int]], journey: bool = False
-                      ) -> list[str]:
+    def signs_outside(self, text: str, names: list[tuple[int, int]], journey: bool = False,
+                      families: int = -1) -> list[str]:
         """The dwelling families with a sign in `text` that does not lie inside one of the
         gazetteer names found there (character spans) or inside a phrase that only looks like
         a sign: "house" inside "the white house" or "kebab house", "cottage" inside "cottage
         road" and "home" inside "walking home" are not signs; "caravan" after "static" is. A
         sign made only of words of names is theirs ("hangar 12 market st" is no address).
         Home reached ("got home from the kettle") is a sign unless `journey` (the text names
-        where it happened after the assault)."""
+        where it happened after the assault). `families`: a bitmask of the families to look
+        for (those the vectorised pass found), all by default."""
         arrived = self.arrival_spans(text)
         if journey:  # a place is named after the assault: reaching home was only the journey
             names = names + arrived
@@ -105,7 +108,9 @@ class DwellingSigns:
                        for s, e in _word_spans(text, start, end))
 
         found = []
-        for family in self.families:
+        for number, family in enumerate(self.families):
+            if not families >> number & 1:  # the vectorised pass found none of this family
+                continue
             plain, worded = self._python[family]
             spans = [m.span() for m in plain.finditer(text)] if plain is not None else []
             for pattern in worded:
@@ -125,11 +130,13 @@ class DwellingSigns:
         """The kinds of place named in one (partial) text."""
         return {kind for kind, pattern in self._python_kinds.items() if pattern.search(text)}
 
-    def _first_family(self, text: pa.Array) -> np.ndarray:
+    def _first_family(self, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """The first family each text matches, and the bitmask of all it matches."""
         found = [self._found(text, family) for family in self.families]
         if not found:
-            return np.full(len(text), NO_FAMILY, dtype=object)
-        return np.select(found, self.families, NO_FAMILY)
+            return np.full(len(text), NO_FAMILY, dtype=object), np.zeros(len(text), np.int64)
+        mask = sum(hit.astype(np.int64) << i for i, hit in enumerate(found))
+        return np.select(found, self.families, NO_FAMILY), mask
 
     def _found(self, text: pa.Array, family: str) -> np.ndarray:
         hit = _matches(text, self._plain[family])

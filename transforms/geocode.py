@@ -173,6 +173,7 @@ class Geocoder:
             found["postcode"].astype(object).where(found["postcode"].notna(), None).tolist(),
             found["outcode"].astype(object).where(found["outcode"].notna(), None).tolist(),
             signs["family"].tolist(),
+            signs["families"].tolist(),
             signs["kept"].tolist(),
             signs["kind"].tolist(),
             signs["kinds"].tolist(),
@@ -197,7 +198,8 @@ class Geocoder:
         return by_text
 
     def read(self, named: str, postcode=None, outcode=None, family: str = NO_FAMILY,
-             kept: str | None = None, kind: str = NO_FAMILY, kinds: int = 0) -> tuple:
+             families: int = -1, kept: str | None = None, kind: str = NO_FAMILY, kinds: int = 0
+             ) -> tuple:
         """One cleaned text without its postcodes, and what the vectorised pass found in it ->
         a row of OUTPUT_COLUMNS (module docstring)."""
         tokens = named.split()
@@ -213,10 +215,10 @@ class Geocoder:
         if family == NO_FAMILY and typos:  # "at his mattes", "in the huose": read it mended
             family, mended = self._misspelt_sign(words, typos, hits)
             if mended is not None:
-                kept, tokens = family, list(tokens)
+                kept, families, tokens = family, -1, list(tokens)
                 tokens[positions[mended[0]]] = mended[1]
-        dwelling = self._dwelling(tokens, positions, family, kept, words, lead, hits, candidates,
-                                  postcode)
+        dwelling = self._dwelling(tokens, positions, family, families, kept, words, lead, hits,
+                                  candidates, postcode)
         if dwelling is not None:
             return self._private(postcode, candidates, dwelling)
         best = _best([c for c in candidates if c.tier != TIER_WEAK])
@@ -420,9 +422,9 @@ class Geocoder:
                 for kind, found in self.index.kinds_of[variant]]
 
     # -- deciding --------------------------------------------------------------------------------
-    def _dwelling(self, tokens: list[str], positions: tuple[int, ...], family: str, kept: str,
-                  words: tuple[str, ...], lead: tuple[str, ...], hits: list[Hit],
-                  candidates: list[Candidate], postcode) -> str | None:
+    def _dwelling(self, tokens: list[str], positions: tuple[int, ...], family: str,
+                  families: int, kept: str, words: tuple[str, ...], lead: tuple[str, ...],
+                  hits: list[Hit], candidates: list[Candidate], postcode) -> str | None:
         """The fail-safe rule: the match_method of a private dwelling, or None.
 
         Any sign of a dwelling (a family of the lexicon, or a house number beside a street)
@@ -442,7 +444,7 @@ class Geocoder:
             journey = self._named_after_the_assault(words, lead, hits)  # "got home, hit at X"
             if named or kept != family or journey:  # a name or a phrase may own the sign
                 spans = _char_spans(tokens, positions, {(c.hit.start, c.hit.end) for c in named})
-                remaining = self.signs.signs_outside(text, spans, journey)
+                remaining = self.signs.signs_outside(text, spans, journey, families)
             else:
                 remaining = [family]
             if remaining:
