@@ -145,6 +145,7 @@ class Geocoder:
         self._kind_names: dict[tuple[str, ...], bool] = {}
         self._is_filler: dict[str, bool] = {}
         self._near_cache: dict[str, tuple[set, tuple[str, ...]]] = {}
+        self._mend_cache: dict[str, tuple[str, ...]] = {}
         self.places_by_postcode: dict[str, list[int]] = {}
         for number, e in enumerate(self.entries):
             if e.kind == PLACE and e.postcode:
@@ -249,20 +250,30 @@ class Geocoder:
         that could make a sign makes the text a home."""
         named = {i for h in hits if h.method == "exact" for i in range(h.start, h.end)}
         for position in typos:
-            word = words[position]
-            if len(word) < FUZZY_MIN_WORD or position in named:
+            if position in named:
                 continue
-            for form in deletions(word):
-                for sign in self.signs.words_by_deletion.get(form, ()):
-                    if OSA.distance(word, sign, score_cutoff=1) > 1 or stem(sign) == stem(word):
-                        continue  # a slip, not another word or its plural ("neighbour")
-                    if len(word) < MENDED_MIN and len(sign) <= len(word):
-                        continue  # a short word only with a letter left out ("hous", "nnas")
-                    mended = " ".join(words[:position] + (sign,) + words[position + 1:])
-                    found = self.signs.signs_outside(mended, [])  # "stuff" is not "staff"
-                    if found:
-                        return found[0], (position, sign)
+            for sign in self._sign_words_near(words[position]):
+                mended = " ".join(words[:position] + (sign,) + words[position + 1:])
+                found = self.signs.signs_outside(mended, [])  # "stuff" is not "staff"
+                if found:
+                    return found[0], (position, sign)
         return NO_FAMILY, None
+
+    def _sign_words_near(self, word: str) -> tuple[str, ...]:
+        """Words of the dwelling signs one slip from `word` (cached per word)."""
+        if word not in self._mend_cache:
+            near = []
+            if len(word) >= FUZZY_MIN_WORD:
+                for form in deletions(word):
+                    for sign in self.signs.words_by_deletion.get(form, ()):
+                        if OSA.distance(word, sign, score_cutoff=1) > 1 or stem(sign) == stem(
+                                word):
+                            continue  # a slip, not another word or its plural ("neighbour")
+                        if len(word) < MENDED_MIN and len(sign) <= len(word):
+                            continue  # a short word only with a letter left out ("hous")
+                        near.append(sign)
+            self._mend_cache[word] = tuple(sorted(set(near)))
+        return self._mend_cache[word]
 
     def _hits(self, words: tuple[str, ...], before: tuple[str, ...], typos: list[int]
               ) -> list[Hit]:
