@@ -94,14 +94,12 @@ class NameIndex:
         self.abbreviations = [(tuple(long.split()), [tuple(s.split()) for s in shorts])
                               for long, shorts in lexicon.name_abbreviations.items()]
         self.variants: dict[tuple[str, ...], tuple[int, ...]] = {}
-        self.full_names: set[tuple[int, tuple[str, ...]]] = set()
         lad_of_lsoa = dict(zip(gazetteer.lsoas["lsoa21cd"], gazetteer.lsoas["lad_code"],
                                strict=True))
         catchment = catchment_lads if catchment_lads is not None else local_lads(gazetteer)
         self.catchment_lads = frozenset(catchment)
         self._add_entries(gazetteer, lad_of_lsoa)
         self.first_word_span = _longest_by_first_word(self.variants)
-        self.max_words = max((len(v) for v in self.variants), default=1)
         self.kinds_of = {v: self._kinds(owners) for v, owners in self.variants.items()}
         # plural-free forms of every name ("lumen room", "engine rooms")
         self.stemmed = _group(self.variants, lambda v: tuple(stem(w) for w in v))
@@ -161,12 +159,10 @@ class NameIndex:
         """Every place, street and locality as an Entry; all their names cleaned in one call."""
         owners: list[int] = []
         names: list[str] = []
-        full: list[bool] = []
 
         def add(entry: Entry, entry_names) -> None:
             owners.extend([len(self.entries)] * len(entry_names))
             names.extend(entry_names)
-            full.extend([True] + [False] * (len(entry_names) - 1))
             self.entries.append(entry)
 
         def inside(lsoa) -> bool:
@@ -186,13 +182,10 @@ class NameIndex:
                       inside(r.lsoa21cd)), [r.name])
         cleaned = clean_location_text(pd.Series(names, dtype="string")).fillna("")
         grouped: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        for owner, text, is_full in zip(owners, cleaned, full, strict=True):
-            words = words_of(text)
-            for form in self._forms(words):
+        for owner, text in zip(owners, cleaned, strict=True):
+            for form in self._forms(words_of(text)):
                 if owner not in grouped[form]:
                     grouped[form].append(owner)
-            if words and is_full:
-                self.full_names.add((owner, words))
         self.variants = {v: tuple(o) for v, o in grouped.items()}
 
 
