@@ -100,6 +100,29 @@ def test_saint_streets_are_found_however_written(geocoder, streets):
         "at daves",
         "kevs house party",
         "HOME",
+        # families an adversarial read found (helper red team), one or two of each
+        "got home from the copper kettle and partner assaulted her",
+        "came home from work and husband punched her",
+        "at her mothers on high st",
+        "at his bro's on market street",
+        "at his nan on castle street",
+        "staying with mum on bridge street",
+        "at zoes on quay street",
+        "went to debbies on high street",
+        "at our mams",
+        "at my place",
+        "at a party on castle street",
+        "where she lives on market street",
+        "in bed, assaulted by partner",
+        "air bnb on quay street",
+        "in his campervan on high street",
+        "14 juniper house",
+        "5 castlegate",
+        "12 NB1 4QT",
+        "at his hous on market street",
+        "at his m8s",
+        "at the whites house",
+        "halls",
     ],
 )
 def test_homes_are_private_dwellings_with_no_place_or_point(geocoder, text):
@@ -220,38 +243,6 @@ def test_the_confidence_falls_with_weaker_evidence(geocoder):
               ("o/s the copper kettle nb14qt", "o/s copper kettle", "o/s kettle", "o/s kettel")]
     assert scores == sorted(scores, reverse=True) and scores[0] > scores[-1], scores
 
-
-@pytest.mark.parametrize(
-    "text",
-    [  # families an adversarial read found (helper red team), one or two of each
-        "got home from the copper kettle and partner assaulted her",
-        "came home from work and husband punched her",
-        "at her mothers on high st",
-        "at his bro's on market street",
-        "at his nan on castle street",
-        "staying with mum on bridge street",
-        "at zoes on quay street",
-        "went to debbies on high street",
-        "at our mams",
-        "at my place",
-        "at a party on castle street",
-        "where she lives on market street",
-        "in bed, assaulted by partner",
-        "air bnb on quay street",
-        "in his campervan on high street",
-        "14 juniper house",
-        "5 castlegate",
-        "12 NB1 4QT",
-        "at his hous on market street",
-        "at his m8s",
-        "at the whites house",
-        "halls",
-    ],
-)
-def test_more_ways_of_writing_a_home_are_homes(geocoder, text):
-    got = read(geocoder, text)
-    assert got["location_class"] == "private_dwelling", (text, got["match_method"])
-    assert pd.isna(got["place_id"]) and pd.isna(got["easting"])
 
 
 @pytest.mark.parametrize(
