@@ -296,11 +296,16 @@ def audit_outputs(
 ) -> None:
     """Independent audit of published files against the disclosure policy.
 
-    Exits 1 and lists every offending cell when anything breaks the policy.
+    Exits 1 and lists every offending cell when anything breaks the policy; exits 2 when
+    FOLDER is missing or holds no manifest, since an audit of nothing proves nothing.
     """
-    from exports.audit import audit_tree
+    from exports.audit import NothingToAudit, audit_tree
 
-    offences = audit_tree(folder)
+    try:
+        offences = audit_tree(folder)
+    except NothingToAudit as error:
+        typer.echo(f"istv audit-outputs: {error}", err=True)
+        raise typer.Exit(2) from None
     for offence in offences:
         typer.echo(str(offence))
     if offences:
