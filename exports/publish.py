@@ -60,7 +60,7 @@ class PublicationBlocked(Exception):
     ) -> None:
         self.partner, self.period, self.offences, self.report = partner, period, offences, report
         super().__init__(
-            f"{partner} {period}: publication blocked: the audit found {len(offences)} problems "
+            f"{partner} {period}: publication blocked: the audit found {len(offences)} problem(s) "
             f"(first: {offences[0]}); nothing was published or delivered. "
             + (f"Audit report: {report}. " if report else "")
             + "Fix the cause, then clear this task or wait for the next run: the period stays due."

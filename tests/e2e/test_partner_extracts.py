@@ -300,12 +300,15 @@ def test_a_demo_partner_certificate_is_refused_outside_demo_mode(data_root, monk
     assert not (data_root / "outbox" / partner.id).exists()
 
 
+SCHEDULED = {"period": None, "partner": None}  # dag.test keeps an earlier run's conf otherwise
+
+
 def test_a_blocked_publication_fails_its_task_and_its_period_is_due_again_next_run(
     partner_dag, data_root, capfd, caplog
 ):
-    """On schedule (no period asked for): the audit blocks the month, the task fails naming the
-    audit report, nothing is published, delivered or logged; after the fix, the next night's run
-    publishes the same month."""
+    """On schedule (no period asked for, whatever an earlier test's run asked): the audit blocks the
+    month, the task fails naming the audit report, nothing is published, delivered or logged;
+    after the fix, the next night's run publishes the same month."""
     import exports.publish
     from exports.audit_tables import Offence
     from istv.audit_log import AuditLog
@@ -327,7 +330,7 @@ def test_a_blocked_publication_fails_its_task_and_its_period_is_due_again_next_r
     exports.publish.audit_folder = blocking_audit
     try:
         blocked = partner_dag.test(
-            logical_date=pd.Timestamp("2026-11-03 02:00", tz="Europe/London")
+            logical_date=pd.Timestamp("2026-11-10 02:00", tz="Europe/London"), run_conf=SCHEDULED
         )
     finally:
         exports.publish.audit_folder = real
@@ -345,7 +348,9 @@ def test_a_blocked_publication_fails_its_task_and_its_period_is_due_again_next_r
     assert not (data_root / "outbox" / "nembridge-csp").exists()
     assert audit_events() == []  # not recorded as published: still due
 
-    fixed = partner_dag.test(logical_date=pd.Timestamp("2026-11-04 02:00", tz="Europe/London"))
+    fixed = partner_dag.test(
+        logical_date=pd.Timestamp("2026-11-11 02:00", tz="Europe/London"), run_conf=SCHEDULED
+    )
     assert fixed.state == "success", task_states(fixed)
     assert (_bundle(data_root, "nembridge-csp", MONTH.label) / "manifest.json").is_file()
     assert audit_events() == ["publication", "delivery"]
