@@ -268,14 +268,34 @@ def audit_folder(
     return offences
 
 
+class NothingToAudit(Exception):
+    """The folder holds no publication: an audit that checked nothing must not pass."""
+
+
 def audit_tree(
     root: Path, policy: Policy | None = None, products_path: Path | None = None
 ) -> list[Offence]:
-    """Audit every folder under root holding a manifest; any file no manifest covers fails."""
+    """Audit every folder under root holding a manifest; any file no manifest covers fails.
+
+    Raises NothingToAudit when root is missing or holds no manifest at all, so that a wrong
+    path or an empty folder never reads as "every cell passes".
+    """
     root = Path(root)
+    if not root.is_dir():
+        raise NothingToAudit(
+            f"{root}: no such folder; give the published folder (<data root>/published) "
+            "or one bundle in it"
+        )
+    folders = sorted({p.parent for p in root.rglob(MANIFEST) if p.is_file()})
+    if not folders:
+        files = sum(1 for p in root.rglob("*") if p.is_file())
+        raise NothingToAudit(
+            f"{root}: no {MANIFEST} in it or below ({files} files), so nothing there is a "
+            "publication that can be shown to be safe; give the published folder "
+            "(<data root>/published) or one bundle in it"
+        )
     reference = policy if policy is not None else load_policy()
     offences: list[Offence] = []
-    folders = sorted({p.parent for p in root.rglob(MANIFEST) if p.is_file()})
     for folder in folders:
         prefix = folder.relative_to(root).as_posix()
         for offence in audit_folder(folder, reference, products_path):

@@ -4,7 +4,8 @@ These files are drawn from the bundle's disclosed tables, but the audit trusts n
 fails closed on anything it cannot show to be safe:
 - the manifest entry must name its kind and the tables it came from, each a table of the bundle
   (which the audit checks cell by cell);
-- a file must be what its format says; a PDF may hold no action, link, script or attachment;
+- a file must be what its format says; a PDF, read as objects (never its streams' bytes), may
+  hold no action, link, script, form or attachment, and must parse without repair;
 - nothing may refer outside the file (script, stylesheet, image, link, CSS url(), meta refresh,
   event handler): it could fetch data or tell someone who opened it;
 - the only scripts a page may run are the shipped map scripts (exports/static), byte for byte;
@@ -21,14 +22,15 @@ as the HTML briefing, whose every marked number is checked.
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import io
 import json
+import logging
 import math
 import re
 import xml.etree.ElementTree as ET
-import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -102,11 +104,42 @@ CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6}\s?|.)", re.DOTALL)
 CSS_FETCH = re.compile(r"(url|image-set|image|src)\s*\(|@import", re.IGNORECASE)
 CSS_INSIDE = re.compile(r"url\(\s*['\"]?\s*(data:|#)", re.IGNORECASE)
 SVG_FORBIDDEN = ("script", "foreignObject", "set", "animate", "animateMotion", "animateTransform")
-PDF_ACTIVE = re.compile(
-    rb"/(JavaScript|JS|URI|Launch|OpenAction|AA|EmbeddedFile|EmbeddedFiles|SubmitForm|GoToR|"
-    rb"GoToE|ImportData|RichMedia|XFA)(?![A-Za-z0-9])"
-)
-PDF_STREAM = re.compile(rb"(?<!end)stream\r?\n(.*?)endstream", re.DOTALL)
+# PDF names that make a file more than a static page, by what they are. Keys are dictionary
+# keys; names are name values (an action's /S, an annotation's /Subtype, a /Type).
+PDF_REFUSED_KEYS = {
+    "/OpenAction": "an action",
+    "/AA": "an action",
+    "/JS": "JavaScript",
+    "/JavaScript": "JavaScript",
+    "/URI": "a link",
+    "/EmbeddedFiles": "an attachment",
+    "/EF": "an attachment",
+    "/AF": "an attachment",
+    "/AcroForm": "a form",
+    "/XFA": "a form",
+}
+PDF_REFUSED_NAMES = {
+    "/Action": "an action",
+    "/Launch": "an action",
+    "/SubmitForm": "an action",
+    "/ImportData": "an action",
+    "/GoToR": "an action",
+    "/GoToE": "an action",
+    "/JavaScript": "JavaScript",
+    "/URI": "a link",
+    "/Link": "a link",
+    "/FileAttachment": "an attachment",
+    "/EmbeddedFile": "an attachment",
+    "/Filespec": "an attachment",
+    "/Widget": "a form",
+    "/RichMedia": "media",
+    "/RichMediaExecute": "media",
+    "/Rendition": "media",
+    "/Screen": "media",
+    "/Movie": "media",
+    "/Sound": "media",
+    "/3D": "media",
+}
 STATIC = Path(__file__).resolve().parent / "static"
 SHIPPED_SCRIPTS = ("leaflet/leaflet.js", "istv-map.js")
 
@@ -172,30 +205,88 @@ def _entry_offences(
 # --- PDF -------------------------------------------------------------------------------------
 
 
-def pdf_streams(data: bytes) -> list[bytes]:
-    """The file and each of its streams decoded (ASCII85 and/or Flate, as reportlab writes)."""
-    decoded = [data]
-    for match in PDF_STREAM.finditer(data):
-        body = match.group(1).strip()
-        if body.endswith(b"~>"):
-            body = base64.a85decode(body.removeprefix(b"<~")[:-2])
-        try:
-            body = zlib.decompress(body)
-        except zlib.error:
-            pass
-        decoded.append(body)
-    return decoded
-
-
 def pdf_offences(file: str, data: bytes) -> list[Offence]:
+    """A PDF is read as objects (pypdf, strict): every dictionary and name is checked, never the
+    bytes of a stream, which are pictures and fonts that may spell anything. A file it cannot
+    parse without repair, or that is encrypted, cannot be shown to be safe."""
     offences = []
     if b"%%EOF" not in data[-1024:]:
         offences.append(Offence(file, "", "", "", "PDF is truncated (no %%EOF)"))
-    for stream in pdf_streams(data):
-        for match in PDF_ACTIVE.finditer(stream):
-            name = match.group(1).decode()
-            offences.append(Offence(file, "", "", name, "PDF holds an action, link or attachment"))
-    return offences
+    try:
+        found = pdf_features(data)
+    except Exception as exc:  # what cannot be parsed cannot be shown to be safe
+        problem = f"PDF cannot be parsed as PDF objects, so it is refused: {exc}"
+        return offences + [Offence(file, "", "", "", problem[:300])]
+    return offences + [
+        Offence(file, where, "", name, f"PDF holds {what}: a briefing must be a static page")
+        for where, name, what in found
+    ]
+
+
+def pdf_features(data: bytes) -> list[tuple[str, str, str]]:
+    """(object, name, what) for every refused key or name in any dictionary or array of the file:
+    each object the cross-reference lists (in object streams too) and all they refer to."""
+    from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject, IndirectObject, NameObject
+
+    with _pypdf_repairs() as repairs:
+        reader = PdfReader(io.BytesIO(data), strict=True)
+        if reader.is_encrypted:
+            raise ValueError("it is encrypted")
+        listed = {
+            (number, generation)
+            for generation, entries in reader.xref.items()
+            for number in entries
+            if not reader.xref_free_entry.get(generation, {}).get(number)
+        } | {(number, 0) for number in reader.xref_objStm}
+        pending: list[tuple[str, Any]] = [("trailer", reader.trailer)] + [
+            (f"object {n}", IndirectObject(n, g, reader)) for n, g in sorted(listed)
+        ]
+        seen: set[tuple[int, int]] = set()
+        found: dict[tuple[str, str], str] = {}
+        while pending:
+            where, value = pending.pop()
+            if isinstance(value, IndirectObject):
+                if (value.idnum, value.generation) in seen:
+                    continue
+                seen.add((value.idnum, value.generation))
+                where, value = f"object {value.idnum}", reader.get_object(value)
+            if isinstance(value, DictionaryObject):  # a stream's dictionary, never its data
+                for key, item in value.items():
+                    if key in PDF_REFUSED_KEYS:
+                        found[(where, key)] = PDF_REFUSED_KEYS[key]
+                    target = item.get_object() if key == "/A" else None
+                    if isinstance(target, DictionaryObject) and "/S" in target:  # link/outline
+                        found[(where, key)] = "an action"
+                    pending.append((where, item))
+            elif isinstance(value, list):
+                pending += [(where, item) for item in value]
+            elif isinstance(value, NameObject) and value in PDF_REFUSED_NAMES:
+                found[(where, str(value))] = PDF_REFUSED_NAMES[value]
+        if repairs:
+            raise ValueError(f"it needed repair ({repairs[0]})")
+    return [(where, name, what) for (where, name), what in sorted(found.items())]
+
+
+@contextmanager
+def _pypdf_repairs() -> Iterator[list[str]]:
+    """What pypdf had to repair: it fixes a damaged file with only a log warning, and a viewer
+    may repair the same file differently, so any repair refuses the file."""
+    logger = logging.getLogger("pypdf")
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            messages.append(record.getMessage()[:120])
+
+    handler, level = Collect(logging.WARNING), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 # --- CSS and SVG -----------------------------------------------------------------------------

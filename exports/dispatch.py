@@ -10,19 +10,30 @@ nothing (exports/delivery.py).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from exports.delivery import deliver
-from exports.publish import MANIFEST, Publication, publish
+from exports.publish import MANIFEST, Publication, PublicationBlocked, publish
 from istv.audit_log import AuditEntry, AuditLog
 from istv.partners import Partner
 from istv.periods import Period
 from istv.settings import Settings
+from istv.zones import Zones, write_atomic
 
 
 def publish_and_deliver(settings: Settings, partner: Partner, period: Period, run_id: str) -> dict:
-    """One partner period end to end; returns ids, paths and statuses (what XCom holds)."""
-    publication = publish(settings, partner, period, run_id)
+    """One partner period end to end; returns ids, paths and statuses (what XCom holds).
+
+    A bundle the audit blocks raises PublicationBlocked naming the audit report written under
+    reports/audit/: the task fails, and nothing is delivered or logged as published.
+    """
+    try:
+        publication = publish(settings, partner, period, run_id)
+    except PublicationBlocked as blocked:
+        report = write_audit_report(settings, blocked, run_id)
+        offences = blocked.offences
+        raise PublicationBlocked(blocked.partner, blocked.period, offences, report) from None
     manifest = json.loads((publication.folder / MANIFEST).read_text(encoding="utf-8"))
     policy_version = manifest["policy"]["version"]
     audit = AuditLog(settings.audit_url)
@@ -61,6 +72,27 @@ def publish_and_deliver(settings: Settings, partner: Partner, period: Period, ru
     finally:
         audit.close()
     return {**publication.as_dict(), "delivery": result.status, "sealed": bool(partner.certificate)}
+
+
+def write_audit_report(settings: Settings, blocked: PublicationBlocked, run_id: str) -> Path:
+    """Every problem of a blocked bundle, one a line, for the data team (the task log has one
+    line); the bundle itself is gone, so this is what says what to fix."""
+    safe_run = re.sub(r"[^A-Za-z0-9._-]", "_", run_id)
+    path = (
+        Zones(settings.data_root).reports
+        / "audit"
+        / blocked.partner
+        / blocked.period
+        / f"blocked_{safe_run}.txt"
+    )
+    lines = [
+        f"{blocked.partner} {blocked.period}, run {run_id}: publication blocked by the audit; "
+        "nothing was published or delivered.",
+        f"{len(blocked.offences)} problems (file, where, value, problem):",
+        *(str(offence) for offence in blocked.offences),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomic(path, lambda tmp: tmp.write_text("\n".join(lines) + "\n", "utf-8"))
 
 
 def outgoing_files(settings: Settings, partner: Partner, publication: Publication) -> list[Path]:

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from anonymiser.disclosure import Policy, disclose_changes, disclose_counts, load_policy
 from exports.audit import audit_folder
+from exports.audit_tables import Offence
 from exports.briefing import BriefingContext
 from exports.products import build_products
 from exports.visuals import MapInputs, write_visuals
@@ -51,7 +52,19 @@ TABLE_WRITERS = {"csv": write_csv, "parquet": write_parquet, "geojson": write_ge
 
 
 class PublicationBlocked(Exception):
-    """The audit found cells that break the disclosure policy: nothing was published."""
+    """The audit found problems in a bundle: nothing was published or delivered, nothing is
+    recorded as published, so the period stays due and the next run tries it again."""
+
+    def __init__(
+        self, partner: str, period: str, offences: list[Offence], report: Path | None = None
+    ) -> None:
+        self.partner, self.period, self.offences, self.report = partner, period, offences, report
+        super().__init__(
+            f"{partner} {period}: publication blocked: the audit found {len(offences)} problem(s) "
+            f"(first: {offences[0]}); nothing was published or delivered. "
+            + (f"Audit report: {report}. " if report else "")
+            + "Fix the cause, then clear this task or wait for the next run: the period stays due."
+        )
 
 
 @dataclass(frozen=True)
@@ -124,11 +137,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         _write_manifest(staging, files, partner, period, policy, notes, version, reason, run_id)
         offences = audit_folder(staging, policy)
         if offences:
-            raise PublicationBlocked(
-                f"{partner.id} {period.label}: the audit found {len(offences)} cells that break "
-                "the disclosure policy; nothing was published:\n"
-                + "\n".join(str(o) for o in offences[:20])
-            )
+            raise PublicationBlocked(partner.id, period.label, offences)
         target = home / version
         os.replace(staging, target)
         return Publication(partner.id, period.label, version, target, "published")

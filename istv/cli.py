@@ -271,23 +271,35 @@ def publish(
     period: Annotated[str, typer.Option(help="Period: 2026-W43, 2026-10 or 2026-Q4.")],
     partner: Annotated[str | None, typer.Option(help="One partner id (default: all).")] = None,
 ) -> None:
-    """Publish partner bundles for a fixed period and deliver them (partners of that kind)."""
+    """Publish partner bundles for a fixed period and deliver them (partners of that kind).
+
+    Exits 1 when the audit blocked any bundle (each named with its audit report).
+    """
     import datetime as dt
 
     from exports.dispatch import publish_and_deliver
+    from exports.publish import PublicationBlocked
     from exports.schedule import due
     from istv.partners import load_partners
     from istv.settings import Settings
 
     settings = Settings.from_env()
     run_id = f"cli__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    blocked = 0
     for chosen, chosen_period in due(load_partners(), dt.date.today(), period, partner):
-        result = publish_and_deliver(settings, chosen, chosen_period, run_id)
+        try:
+            result = publish_and_deliver(settings, chosen, chosen_period, run_id)
+        except PublicationBlocked as error:  # one line; the other partners still publish
+            typer.echo(f"istv publish: {error}", err=True)
+            blocked += 1
+            continue
         typer.echo(
             f"{result['partner']} {result['period']}: {result['status']} {result['version']} "
             f"in {result['folder']}; delivery: {result['delivery']}"
             + (" (sealed)" if result["sealed"] else " (plain, allowed for this partner)")
         )
+    if blocked:
+        raise typer.Exit(1)
 
 
 @app.command("audit-outputs")
@@ -296,11 +308,16 @@ def audit_outputs(
 ) -> None:
     """Independent audit of published files against the disclosure policy.
 
-    Exits 1 and lists every offending cell when anything breaks the policy.
+    Exits 1 and lists every offending cell when anything breaks the policy; exits 2 when
+    FOLDER is missing or holds no manifest, since an audit of nothing proves nothing.
     """
-    from exports.audit import audit_tree
+    from exports.audit import NothingToAudit, audit_tree
 
-    offences = audit_tree(folder)
+    try:
+        offences = audit_tree(folder)
+    except NothingToAudit as error:
+        typer.echo(f"istv audit-outputs: {error}", err=True)
+        raise typer.Exit(2) from None
     for offence in offences:
         typer.echo(str(offence))
     if offences:

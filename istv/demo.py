@@ -138,7 +138,7 @@ def run_demo(root: Path, nights: int) -> int:
 
 def publications_summary(states: dict[str, str], data_root: Path) -> str:
     """Each partner bundle's latest version, and the independent audit of all of them."""
-    from exports.audit import audit_tree
+    from exports.audit import NothingToAudit, audit_tree
 
     published = data_root / "published"
     lines = ["", "partner bundles (published/<partner>/<period>/<version>):"]
@@ -172,7 +172,11 @@ def publications_summary(states: dict[str, str], data_root: Path) -> str:
         f"browse them as a partner would: export ISTV_DATA_ROOT={data_root}; "
         "istv users add analyst --partner nembridge-csp; istv portal (http://127.0.0.1:8470)"
     )
-    offences = audit_tree(published) if published.exists() else []
+    try:
+        offences = audit_tree(published)
+    except NothingToAudit as error:
+        lines.append(f"audit of every published cell: nothing was audited: {error}")
+        return "\n".join(lines)
     lines.append(
         f"audit of every published cell: {len(offences)} problems"
         + ("" if offences else " (istv audit-outputs " + str(published) + ")")

@@ -78,11 +78,18 @@ def found_in_parquet(path: Path, needles: set[str]) -> set[str]:
 
 
 def found_in_pdf(path: Path, needles: set[str]) -> set[str]:
-    """PDFs: search the raw bytes and every stream, decoded as the audit decodes them."""
-    from exports.audit_visuals import pdf_streams
+    """PDFs: the raw bytes, every stream decoded and the page text, so compression hides none."""
+    from pypdf import PdfReader
+    from pypdf.generic import IndirectObject, StreamObject
 
-    streams = pdf_streams(path.read_bytes())
-    return set().union(*(found_in_bytes(stream, needles) for stream in streams))
+    reader = PdfReader(path)
+    forms = [path.read_bytes(), *(page.extract_text().encode() for page in reader.pages)]
+    for generation, entries in reader.xref.items():
+        for number in entries:
+            obj = reader.get_object(IndirectObject(number, generation, reader))
+            if isinstance(obj, StreamObject):
+                forms.append(obj.get_data())
+    return set().union(*(found_in_bytes(form, needles) for form in forms))
 
 
 def found_in_zip(path: Path, needles: set[str]) -> set[str]:

@@ -298,3 +298,59 @@ def test_a_demo_partner_certificate_is_refused_outside_demo_mode(data_root, monk
     with pytest.raises(ValueError, match="demo certificate"):
         publish_and_deliver(Settings.from_env(), partner, MONTH, "run")
     assert not (data_root / "outbox" / partner.id).exists()
+
+
+SCHEDULED = {"period": None, "partner": None}  # dag.test keeps an earlier run's conf otherwise
+
+
+def test_a_blocked_publication_fails_its_task_and_its_period_is_due_again_next_run(
+    partner_dag, data_root, capfd, caplog
+):
+    """On schedule (no period asked for, whatever an earlier test's run asked): the audit blocks the
+    month, the task fails naming the audit report, nothing is published, delivered or logged;
+    after the fix, the next night's run publishes the same month."""
+    import exports.publish
+    from exports.audit_tables import Offence
+    from istv.audit_log import AuditLog
+
+    real = exports.publish.audit_folder
+    planted = Offence("briefing.pdf", "object 9", "", "'/JS'", "PDF holds JavaScript")
+
+    def blocking_audit(folder, policy):
+        return [*real(folder, policy), planted]
+
+    def audit_events() -> list[str]:
+        log = AuditLog(Settings.from_env().audit_url)
+        try:
+            return [e["event"] for e in log.entries(partner="nembridge-csp")]
+        finally:
+            log.close()
+
+    caplog.set_level(logging.INFO)
+    exports.publish.audit_folder = blocking_audit
+    try:
+        blocked = partner_dag.test(
+            logical_date=pd.Timestamp("2026-11-10 02:00", tz="Europe/London"), run_conf=SCHEDULED
+        )
+    finally:
+        exports.publish.audit_folder = real
+    assert blocked.state == "failed", task_states(blocked)
+    assert task_states(blocked)["publish"] == "failed"
+    reports = list((data_root / "reports" / "audit" / "nembridge-csp" / MONTH.label).iterdir())
+    assert len(reports) == 1 and "briefing.pdf object 9: '/JS' PDF holds JavaScript" in (
+        reports[0].read_text()
+    )
+    printed = capfd.readouterr()
+    said = printed.out + printed.err + caplog.text
+    assert f"nembridge-csp {MONTH.label}: publication blocked" in said
+    assert f"Audit report: {reports[0]}" in said
+    assert not any((data_root / "published" / "nembridge-csp" / MONTH.label).glob("v*"))
+    assert not (data_root / "outbox" / "nembridge-csp").exists()
+    assert audit_events() == []  # not recorded as published: still due
+
+    fixed = partner_dag.test(
+        logical_date=pd.Timestamp("2026-11-11 02:00", tz="Europe/London"), run_conf=SCHEDULED
+    )
+    assert fixed.state == "success", task_states(fixed)
+    assert (_bundle(data_root, "nembridge-csp", MONTH.label) / "manifest.json").is_file()
+    assert audit_events() == ["publication", "delivery"]

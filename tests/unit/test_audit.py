@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 from anonymiser.disclosure import DEFAULT_RULE, Policy, Rule
-from exports.audit import Offence, audit_folder, audit_tree
+from exports.audit import NothingToAudit, Offence, audit_folder, audit_tree
 
 POLICY = Policy(version="test", default=DEFAULT_RULE, overrides={})
 
@@ -347,6 +347,39 @@ def test_audit_tree_walks_publications_and_finds_uncovered_files(tmp_path: Path)
         ("demo-police/2026-W10/v1/hotspots.csv", "row 4", "count '7' is in 1..7"),
         ("demo-police/stray.csv", "", "file not covered by "),
     ]
+
+
+@pytest.mark.parametrize("layout", ["missing", "empty", "files but no manifest"])
+def test_an_audit_of_nothing_fails_with_one_line(tmp_path: Path, layout: str):
+    from typer.testing import CliRunner
+
+    from istv.cli import app
+
+    root = tmp_path / "published"
+    if layout != "missing":
+        (root / "demo-csp" / "2026-03").mkdir(parents=True)
+    if layout == "files but no manifest":
+        write_csv(root / "demo-csp" / "2026-03" / "hotspots.csv", HOTSPOT_HEADER, HOTSPOTS)
+    with pytest.raises(NothingToAudit, match="published"):
+        audit_tree(root, POLICY)
+    result = CliRunner().invoke(app, ["audit-outputs", str(root)])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"istv audit-outputs: {root}: "), lines
+    assert "passes" not in result.output
+
+
+def test_audit_outputs_passes_a_clean_tree_and_says_so(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from istv.cli import app
+
+    root = tmp_path / "published"
+    publish(root / "demo-csp" / "2026-03" / "v1")
+    result = CliRunner().invoke(app, ["audit-outputs", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "every published cell passes the disclosure policy" in result.output
 
 
 def test_a_private_dwelling_with_a_name_or_point_is_reported(tmp_path: Path):
