@@ -242,14 +242,20 @@ def _send_deadline_alert(context: dict[str, Any], conn_id: str) -> bool:
 
 
 def _ledger_reason(ledger_url: str, night: str) -> str:
-    """The night's latest not-ok ledger entry (its messages hold counts and files only)."""
+    """The night's latest not-ok ledger entry (its messages hold counts and files only).
+
+    An unreadable ledger must not swallow the alert, so any error becomes part of the reason.
+    """
     from istv.ledger import RunLedger
 
-    ledger = RunLedger(ledger_url)
     try:
-        entries = ledger.entries(night)
-    finally:
-        ledger.close()
+        ledger = RunLedger(ledger_url)
+        try:
+            entries = ledger.entries(night)
+        finally:
+            ledger.close()
+    except Exception as error:  # noqa: BLE001 (the alert matters more than its detail)
+        return f"the run ledger could not be read ({type(error).__name__}); see the run in Airflow"
     if not entries:
         return "no stage has run for it yet (is the scheduler or the export late?)"
     last = entries[-1]

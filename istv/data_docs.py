@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from istv.zones import write_atomic
 from schemas import load_contract
 from schemas.expectations import ExpectationSpec, expectation_specs
 
@@ -173,9 +174,7 @@ def _site_config(night: str) -> dict[str, Any]:
 
 
 def _write_summary(reports_dir: Path, night: str, evaluated: int, failed: list[str]) -> None:
-    """Counts and failing expectation names (no values) for the front page, written atomically."""
-    from istv.zones import write_atomic
-
+    """Counts only (no names, no values) for the front page, written atomically."""
     summary = {"night": night, "evaluated": evaluated, "failed": len(failed)}
     write_atomic(
         reports_dir / "data_docs" / NIGHT_DIR.format(night=night) / SUMMARY_FILE,
@@ -190,8 +189,6 @@ def rebuild_index(site_dir: Path) -> Path:
     together cannot each write a list missing the other; replaced atomically so the data team
     never opens half a page.
     """
-    from istv.zones import write_atomic
-
     site_dir.mkdir(parents=True, exist_ok=True)
     index = site_dir / "index.html"
     with (site_dir / ".index.lock").open("w") as lock:

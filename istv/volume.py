@@ -38,6 +38,9 @@ class VolumeGateError(Exception):
         super().__init__(message)
         self.status = status
 
+    def __reduce__(self):  # rebuilt with both arguments when pickled across processes
+        return type(self), (self.status, str(self))
+
 
 @dataclass(frozen=True)
 class VolumeCheck:

@@ -208,3 +208,24 @@ def test_importing_alerts_is_light_enough_for_dag_parsing():
         "sys.exit(','.join(m for m in heavy if m in sys.modules) or None)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_triggerer_runs_the_deadline_callback_even_with_no_ledger(webhook):
+    """As Airflow's triggerer does: import the path, pass kwargs and the scheduler's context."""
+    from airflow.triggers.callback import CallbackTrigger
+
+    alert = night_deadline()
+    trigger = CallbackTrigger(
+        alert.callback.path, {**alert.callback.kwargs, "context": _deadline_context()}
+    )
+
+    async def events():
+        return [event.payload async for event in trigger.run()]
+
+    states = [payload["state"] for payload in asyncio.run(events())]
+    assert [str(state) for state in states] == ["running", "success"]
+    (body,) = webhook.bodies
+    assert json.loads(body)["reason"] == (
+        "not stored by 07:00 Europe/London: the run ledger could not be read "
+        "(OperationalError); see the run in Airflow"
+    )

@@ -139,3 +139,16 @@ def test_settings_read_the_guard_from_the_environment(tmp_path):
     )
     with pytest.raises(ValueError, match="ISTV_MIN_NIGHT_RATIO must be a share"):
         Settings.from_env({**env, "ISTV_MIN_NIGHT_RATIO": "2"})
+
+
+def test_the_error_survives_pickling_between_processes():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(check_error()))
+    assert (error.status, str(error)) == (HELD_SHRINK, "night 2026-11-20: held")
+
+
+def check_error():
+    from istv.volume import VolumeGateError
+
+    return VolumeGateError(HELD_SHRINK, "night 2026-11-20: held")
