@@ -229,3 +229,13 @@ def test_the_triggerer_runs_the_deadline_callback_even_with_no_ledger(webhook):
         "not stored by 07:00 Europe/London: the run ledger could not be read "
         "(OperationalError); see the run in Airflow"
     )
+
+
+def test_a_scheduled_runs_night_is_the_day_before_its_logical_date(webhook):
+    import pendulum
+
+    context = _task_context(VolumeGateError(FAILED_VOLUME, "held"), task_id="extract")
+    context["params"] = {}
+    context["logical_date"] = pendulum.datetime(2026, 10, 26, 2, tz="Europe/London")
+    failure_notifier()(context)
+    assert json.loads(webhook.bodies[0])["night"] == NIGHT
