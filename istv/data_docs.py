@@ -7,17 +7,27 @@ personal columns and the rest are separate suites run by separate checkpoints: p
 report pass/fail only (BOOLEAN_ONLY); the others report counts with no values (SUMMARY with
 partial_unexpected_count 0 and exclude_unexpected_values). tests/security/ checks both with
 canaries. GX is imported inside run_expectations: it costs seconds, too much at DAG parse time.
+
+Concurrency: a backfill runs up to ten nights at once, and GX rewrites its project file and site
+index on every run, so nights that shared one project broke each other (TypeErrors). Each night
+has its own GX project (reports/gx/night=D) and its own Data Docs site
+(reports/data_docs/night=D); the site's front page, reports/data_docs/index.html, lists every
+night and is rebuilt from the folders under a file lock and replaced atomically.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import html
+import json
 import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from istv.zones import write_atomic
 from schemas import load_contract
 from schemas.expectations import ExpectationSpec, expectation_specs
 
@@ -30,16 +40,8 @@ SITE_NAME = "istv"
 DATASOURCE_NAME = "istv_nightly"
 ASSET_NAME = "in_scope_attendances"
 BATCH_NAME = "whole_night"
-# Relative to GX's root (reports/gx), so the site lands in reports/data_docs and moves with it.
-SITE_CONFIG = {
-    "class_name": "SiteBuilder",
-    "show_how_to_buttons": False,
-    "store_backend": {
-        "class_name": "TupleFilesystemStoreBackend",
-        "base_directory": "../data_docs",
-    },
-    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-}
+NIGHT_DIR = "night={night}"
+SUMMARY_FILE = "summary.json"
 BOOLEAN_ONLY: dict[str, Any] = {"result_format": "BOOLEAN_ONLY"}
 COUNTS_ONLY: dict[str, Any] = {
     "result_format": "SUMMARY",
@@ -61,9 +63,10 @@ class QualityResult:
 def run_expectations(frame: pd.DataFrame, night: str, reports_dir: Path) -> QualityResult:
     """Validate the night's canonical rows against the contract and update the Data Docs.
 
-    GX's stores live in reports_dir/gx and the site in reports_dir/data_docs. The run is named
-    and timed by the night, so re-running a night replaces its report rather than adding one.
-    One night at a time per reports_dir: the GX config file is rewritten on every run.
+    GX's stores live in reports_dir/gx/night=D and its site in reports_dir/data_docs/night=D;
+    reports_dir/data_docs/index.html lists every night. The run is named and timed by the
+    night, so re-running a night replaces its report rather than adding one. Different nights
+    may run at the same time (separate processes); the same night twice at once may not.
     """
     night_start = dt.datetime.combine(dt.date.fromisoformat(night), dt.time(), dt.UTC)
     contract = load_contract()
@@ -79,7 +82,9 @@ def run_expectations(frame: pd.DataFrame, night: str, reports_dir: Path) -> Qual
     os.environ["GX_ANALYTICS_ENABLED"] = "false"  # read when GX is first imported
     from great_expectations.core.run_identifier import RunIdentifier
 
-    context = _context(reports_dir)
+    _quiet_gx_logging()
+
+    context = _context(reports_dir, night)
     batch = (
         context.data_sources.add_or_update_pandas(DATASOURCE_NAME)
         .add_dataframe_asset(ASSET_NAME)
@@ -98,7 +103,8 @@ def run_expectations(frame: pd.DataFrame, night: str, reports_dir: Path) -> Qual
         for r in results
         if not r.success
     ]
-    index = reports_dir / "data_docs" / "index.html"
+    _write_summary(reports_dir, night, len(results), failed)
+    index = rebuild_index(reports_dir / "data_docs")
     log.info(
         "GX report for night %s: %d of %d expectations failed; Data Docs at %s",
         night,
@@ -144,18 +150,104 @@ def _validate(
     return [r for run in outcome.run_results.values() for r in run.results]
 
 
-def _context(reports_dir: Path) -> Any:
-    """GX's file context in reports_dir/gx, set up for this report: one site, quiet, untagged."""
+def _quiet_gx_logging() -> None:
+    """GX logs hundreds of INFO/DEBUG lines per run into the task log; keep its warnings only.
+
+    Called after GX is imported: some of its modules set their own logger's level on import.
+    """
+    loggers = [name for name in logging.root.manager.loggerDict if name.startswith("great_exp")]
+    for name in ["great_expectations", *loggers]:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _site_config(night: str) -> dict[str, Any]:
+    """The night's own site, relative to its GX root (reports/gx/night=D), so it moves with it."""
+    return {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": f"../../data_docs/{NIGHT_DIR.format(night=night)}",
+        },
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+
+
+def _write_summary(reports_dir: Path, night: str, evaluated: int, failed: list[str]) -> None:
+    """Counts only (no names, no values) for the front page, written atomically."""
+    summary = {"night": night, "evaluated": evaluated, "failed": len(failed)}
+    write_atomic(
+        reports_dir / "data_docs" / NIGHT_DIR.format(night=night) / SUMMARY_FILE,
+        lambda tmp: tmp.write_text(json.dumps(summary, sort_keys=True) + "\n", encoding="utf-8"),
+    )
+
+
+def rebuild_index(site_dir: Path) -> Path:
+    """Write site_dir/index.html listing every night's report, newest first.
+
+    Built from the night folders themselves, under an exclusive lock so two nights finishing
+    together cannot each write a list missing the other; replaced atomically so the data team
+    never opens half a page.
+    """
+    site_dir.mkdir(parents=True, exist_ok=True)
+    index = site_dir / "index.html"
+    with (site_dir / ".index.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            rows = [_index_row(folder) for folder in sorted(site_dir.glob("night=*"), reverse=True)]
+            page = _INDEX_PAGE.format(rows="\n".join(row for row in rows if row))
+            write_atomic(index, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return index
+
+
+def _index_row(folder: Path) -> str | None:
+    """One table row for a night folder whose report is complete; None while it is not."""
+    try:
+        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    night = html.escape(str(summary["night"]))
+    failed, evaluated = int(summary["failed"]), int(summary["evaluated"])
+    status = "all passed" if failed == 0 else f"{failed} failed"
+    link = html.escape(f"{folder.name}/index.html", quote=True)
+    return (
+        f'<tr><td><a href="{link}">{night}</a></td><td>{evaluated}</td><td>{status}</td></tr>'
+    )
+
+
+_INDEX_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>ISTV nightly data quality</title></head>
+<body>
+<h1>ISTV nightly data quality (Great Expectations)</h1>
+<p>One report per night: pass/fail and counts, never values. Rejected rows and what to do are in
+quarantine/night=YYYY-MM-DD/reasons.csv.</p>
+<table>
+<thead><tr><th>night</th><th>expectations</th><th>result</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</body>
+</html>
+"""
+
+
+def _context(reports_dir: Path, night: str) -> Any:
+    """The night's own GX file context (reports_dir/gx/night=D): one site, quiet, untagged."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    reports_dir.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=reports_dir)
+    root = reports_dir / "gx" / NIGHT_DIR.format(night=night)
+    root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", context_root_dir=root)
     sites = context.list_data_docs_sites()
     if SITE_NAME in sites:
-        context.update_data_docs_site(SITE_NAME, SITE_CONFIG)
+        context.update_data_docs_site(SITE_NAME, _site_config(night))
     else:
-        context.add_data_docs_site(SITE_NAME, SITE_CONFIG)
+        context.add_data_docs_site(SITE_NAME, _site_config(night))
     if "local_site" in sites:  # GX's default site: a second copy under gx/uncommitted
         context.delete_data_docs_site("local_site")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)

@@ -21,6 +21,14 @@ from anonymiser.generalise import load_postcode_lookup
 from anonymiser.keys import load_key
 from istv.ledger import LedgerEntry, RunLedger
 from istv.settings import Settings
+from istv.volume import (
+    VolumeCheck,
+    VolumeGateError,
+    check_volume,
+    override_note,
+    stored_history,
+    stored_rows,
+)
 from istv.zones import Zones, replace_dir, sha256_file, write_atomic
 from schemas import load_contract
 from transforms.ingest import SourceError, read_export, read_sql
@@ -79,8 +87,16 @@ def extract(settings: Settings, night: dt.date, run_id: str) -> dict:
     return {"night": night.isoformat(), "landing_path": str(target), "sha256": checksum}
 
 
-def validate_night(settings: Settings, night: dt.date, landing_path: str, run_id: str) -> dict:
-    """Apply the contract and rules; quarantine bad rows; stop the night if too many are bad."""
+def validate_night(
+    settings: Settings,
+    night: dt.date,
+    landing_path: str,
+    run_id: str,
+    allow_shrink: bool = False,
+) -> dict:
+    """Apply the contract and rules; quarantine bad rows; stop the night if too many are bad,
+    if it is far smaller than usual, or if it would shrink the stored night (istv/volume.py)
+    unless allow_shrink (or settings.allow_shrink) says a person checked it."""
     zones = Zones(settings.data_root)
     path = Path(landing_path)
     result = validate(
@@ -90,6 +106,7 @@ def validate_night(settings: Settings, night: dt.date, landing_path: str, run_id
     if counts["rows"] != counts["accepted"] + counts["quarantined"] + counts["out_of_scope"]:
         raise AssertionError(f"night {night}: row counts do not reconcile: {counts}")
 
+    volume = _check_volume(settings, night, counts)
     quarantine = _write_quarantine(zones.night_dir(zones.quarantine, night.isoformat()), result)
     validated = write_atomic(
         path.with_name("validated.parquet"),
@@ -104,6 +121,13 @@ def validate_night(settings: Settings, night: dt.date, landing_path: str, run_id
         "quarantined_share": round(result.quarantined_share, 4),
         "quarantine_max_share": settings.quarantine_max_share,
         "quarantine_grace_rows": settings.quarantine_grace_rows,
+        "volume": {
+            "in_scope": volume.in_scope,
+            "stored_records": volume.stored,
+            "median_in_scope": volume.median,
+            "stored_nights_compared": volume.history,
+            "status": volume.status,
+        },
         **quality,
     }
     report_path = write_atomic(
@@ -123,13 +147,19 @@ def validate_night(settings: Settings, night: dt.date, landing_path: str, run_id
         if failed
         else None
     )
+    status = "failed_quality" if failed else "ok"
+    overridden = volume.stops and (allow_shrink or settings.allow_shrink)
+    if not failed and volume.stops:
+        status, message = (
+            ("ok", override_note(volume)) if overridden else (volume.status, volume.message)
+        )
     _ledger(
         settings,
         LedgerEntry(
             run_id,
             night.isoformat(),
             "validate",
-            "failed_quality" if failed else "ok",
+            status,
             source_name=path.name,
             message=message,
             rows_in=counts["rows"],
@@ -140,6 +170,8 @@ def validate_night(settings: Settings, night: dt.date, landing_path: str, run_id
     )
     if failed:
         raise QualityGateError(message)
+    if volume.stops and not overridden:
+        raise VolumeGateError(volume.status, volume.message)
     return {
         "night": night.isoformat(),
         "validated_path": str(validated),
@@ -218,6 +250,19 @@ def place_of_injury_classes() -> dict[str, str]:
     from schemas import load_codelist
 
     return {row["code"]: row["location_class"] for row in load_codelist("place_of_injury")}
+
+
+def _check_volume(settings: Settings, night: dt.date, counts: dict[str, int]) -> VolumeCheck:
+    """The volume and shrink rule on this night's counts, its stored partition and the ledger."""
+    return check_volume(
+        night,
+        in_scope=counts["accepted"] + counts["quarantined"],
+        accepted=counts["accepted"],
+        history=stored_history(settings.ledger_url, night),
+        stored=stored_rows(Zones(settings.data_root).restricted_partition(night.isoformat())),
+        min_rows=settings.min_night_rows,
+        min_ratio=settings.min_night_ratio,
+    )
 
 
 def _extract_sql(settings: Settings, night: dt.date, target_dir: Path) -> Path:

@@ -14,6 +14,10 @@ DEFAULT_QUARANTINE_MAX_SHARE = 0.05
 # A type 1 ED sees about ten assaults a night, so one bad row is 10%: the gate is for broken
 # exports, and a night with this many quarantined rows or fewer never stops on share alone.
 DEFAULT_QUARANTINE_GRACE_ROWS = 5
+# Volume guard (istv/volume.py): ~10 assaults a night is Poisson-like, so a real night below a
+# quarter of the median (2 or fewer of 10) comes about once a year; an empty night about never.
+DEFAULT_MIN_NIGHT_ROWS = 1
+DEFAULT_MIN_NIGHT_RATIO = 0.25
 DEFAULT_SOURCE_PATTERN = "landing/inbox/ed_export_{night}.csv"
 
 
@@ -34,6 +38,10 @@ class Settings:
     map_tile_url     optional tile URL template ({z}/{x}/{y}) for the HTML hotspot map's base
                      map; without it the map has no base layer and needs no network
     map_tile_attribution  the attribution the tile provider requires (HTML allowed)
+    min_night_rows   a night with fewer in-scope rows stops before anything is replaced
+    min_night_ratio  ... as does one below this share of the last 28 stored nights' median
+    allow_shrink     let a small or shrinking night through (a person checked it); for one-off
+                     runs only, never set on workers: the DAG takes it as conf per run
     """
 
     data_root: Path
@@ -49,6 +57,9 @@ class Settings:
     demo: bool
     map_tile_url: str | None = None
     map_tile_attribution: str | None = None
+    min_night_rows: int = DEFAULT_MIN_NIGHT_ROWS
+    min_night_ratio: float = DEFAULT_MIN_NIGHT_RATIO
+    allow_shrink: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -59,6 +70,12 @@ class Settings:
             raise ValueError(
                 f"ISTV_QUARANTINE_MAX_SHARE must be a share between 0 and 1, not {share}"
             )
+        ratio = float(env.get("ISTV_MIN_NIGHT_RATIO", DEFAULT_MIN_NIGHT_RATIO))
+        if not 0 <= ratio <= 1:
+            raise ValueError(f"ISTV_MIN_NIGHT_RATIO must be a share between 0 and 1, not {ratio}")
+        min_rows = int(env.get("ISTV_MIN_NIGHT_ROWS", DEFAULT_MIN_NIGHT_ROWS))
+        if min_rows < 0:
+            raise ValueError(f"ISTV_MIN_NIGHT_ROWS must be 0 or more, not {min_rows}")
         return cls(
             data_root=root,
             ledger_url=env.get("ISTV_LEDGER_URL") or f"sqlite:///{root / 'ledger.sqlite'}",
@@ -76,6 +93,9 @@ class Settings:
             demo=env.get("ISTV_DEMO", "").lower() in {"1", "true", "yes"},
             map_tile_url=env.get("ISTV_MAP_TILE_URL") or None,
             map_tile_attribution=env.get("ISTV_MAP_TILE_ATTRIBUTION") or None,
+            min_night_rows=min_rows,
+            min_night_ratio=ratio,
+            allow_shrink=env.get("ISTV_ALLOW_SHRINK", "").lower() in {"1", "true", "yes"},
         )
 
 

@@ -148,17 +148,20 @@ def test_data_docs_index_names_the_night(report):
     reports, results, _, _ = report
     index = reports / "data_docs" / "index.html"
     assert all(r.data_docs_index == index for r in results)
-    assert NIGHT in index.read_text(encoding="utf-8")
+    assert f'href="night={NIGHT}/index.html">{NIGHT}</a>' in index.read_text(encoding="utf-8")
     # GX tags the remote logo on every page with its install id unless told otherwise.
-    pages = [p.read_text(encoding="utf-8") for p in (reports / "data_docs").rglob("*.html")]
+    site = reports / "data_docs" / f"night={NIGHT}"
+    pages = [p.read_text(encoding="utf-8") for p in site.rglob("*.html")]
     assert len(pages) == 5 and not any("dataContextId" in page for page in pages)
-    assert (reports / "gx" / "great_expectations.yml").is_file()
+    assert (reports / "gx" / f"night={NIGHT}" / "great_expectations.yml").is_file()
 
 
 def test_personal_columns_report_pass_fail_only_others_counts(report):
     reports, _, _, _ = report
     personal = set(load_contract().personal)
-    stored = list((reports / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    stored = list(
+        (reports / "gx" / f"night={NIGHT}" / "uncommitted" / "validations").rglob("*.json")
+    )
     assert len(stored) == 2  # two suites; the second run replaced the first
     for path in stored:
         for result in json.loads(path.read_text(encoding="utf-8"))["results"]:
@@ -171,6 +174,16 @@ def test_personal_columns_report_pass_fail_only_others_counts(report):
 
 def test_gx_did_not_touch_the_network(report):
     assert report[3] == []
+
+
+def test_gx_logs_only_warnings_into_the_task_log(tmp_path, caplog):
+    with caplog.at_level(logging.DEBUG):
+        run_expectations(canary_frame(), NIGHT, tmp_path)
+    gx = [r for r in caplog.records if r.name.startswith("great_expectations")]
+    assert [r for r in gx if r.levelno < logging.WARNING] == []
+    ours = [r.getMessage() for r in caplog.records if r.name == "istv.data_docs"]
+    assert len(ours) == 1 and "11 of 11 expectations failed" in ours[0]
+    assert "canary" not in caplog.text.lower()
 
 
 def test_missing_column_is_named_without_values(tmp_path):
