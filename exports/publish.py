@@ -364,6 +364,10 @@ def change_reason(
     ]
     parts = [f"products added: {', '.join(sorted(added))}"] if added else []
     parts += [f"products dropped: {', '.join(sorted(dropped))}"] if dropped else []
+    if not added and not dropped:  # the same products in other formats
+        extra, gone = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
+        parts += [f"files added: {', '.join(extra)}"] if extra else []
+        parts += [f"files dropped: {', '.join(gone)}"] if gone else []
     parts += [policy] if policy else []
     if nights:
         parts.append(f"late or corrected records for {_and(nights)}")

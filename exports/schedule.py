@@ -15,17 +15,18 @@ products, files or policy) changed; context alone (trend, previous period) is "u
 `ready` splits the offered pairs into those to publish now and those that wait, saying why:
 - nights of the period not ingested (as before: named, and the period waits);
 - debounce: a night of the period or of its comparison window (the trend's periods, which
-  include the previous one) is being run. A night is being run when its latest ledger entry is
-  an "ok" stage before the final one (started, not finished), or when the caller names it in
-  `running` (nights of istv_nightly runs queued or running, e.g. a backfill, which the ledger
-  cannot see before they start). So during a backfill a period is published once, after the
-  last of its nights and of its window's nights has finished, not once per backfilled night.
+  include the previous one) is being run: its latest ledger entry is an "ok" stage before the
+  final one (started, not finished; a failed stage ends a run), or
+- istv_nightly still has runs queued (`nightly_queued`, from Airflow: a backfill or catch-up
+  queues all its runs at once, and the ledger cannot see a night before it starts). Every
+  period waits then, because a queued night's date is not known here.
+So during a backfill a period is published once, after the backfill's last night, not once per
+backfilled night; a normal night queues nothing, so its periods publish at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
 from istv.completeness import (
     IncompletePeriod,
@@ -80,11 +81,11 @@ def due(
 
 
 def ready(
-    pairs: list[tuple[Partner, Period]], ledger_url: str, running: Iterable[dt.date] = ()
+    pairs: list[tuple[Partner, Period]], ledger_url: str, nightly_queued: bool = False
 ) -> tuple[list[tuple[Partner, Period]], list[str]]:
-    """Pairs to publish now, and for the rest why they wait: missing nights, or nights of the
-    period or its comparison window still being run (the debounce in the module docstring)."""
-    queued = set(running)
+    """Pairs to publish now, and for the rest why they wait: missing nights, nights of the
+    period or its comparison window still being run, or istv_nightly runs still queued (the
+    debounce in the module docstring)."""
     complete, waiting = [], []
     for partner, period in pairs:
         try:
@@ -92,8 +93,14 @@ def ready(
         except IncompletePeriod as error:
             waiting.append(f"{partner.id}: {error}")
             continue
+        if nightly_queued:
+            waiting.append(
+                f"{partner.id}: {period.label} waits until the queued istv_nightly runs (a "
+                "backfill or catch-up) have finished; it is published once they are done"
+            )
+            continue
         window = [night for p in period.last(TREND_PERIODS) for night in p.nights()]
-        busy = sorted(set(nights_in_progress(ledger_url, window)) | (queued & set(window)))
+        busy = nights_in_progress(ledger_url, window)
         if busy:
             waiting.append(
                 f"{partner.id}: {period.label} waits until istv_nightly has finished "

@@ -72,3 +72,8 @@ def test_what_a_version_was_built_from_compares_own_records_not_the_ledger_mark(
     assert stored.changed_nights(late) == ["2026-10-14", "2026-10-15"]
     record_built_from(url, "p", "2026-W42", "v1", rerun)  # replaced, not duplicated
     assert built_from(url, "p", "2026-W42", "v1").ledger_mark == 9
+
+
+def test_a_new_format_of_the_same_products_is_named_as_files():
+    after = [*BEFORE, entry("trend.parquet", "p", product="trend")]
+    assert change_reason("v1", BEFORE, after, []) == "since v1: files added: trend.parquet"
