@@ -72,7 +72,8 @@ def due(
         for kind in partner.period_kinds:
             last = latest_complete(kind, today)
             start = max(first, kept_from) if first else last.start
-            for period in periods_from(kind, start, last):
+            # the latest complete period is always offered: before go-live it waits, as ever
+            for period in periods_from(kind, start, last) or [last]:
                 if period.start < kept_from:
                     continue  # the quarter or month straddling the retention line
                 if period == last or _unpublished_or_rerun(settings, partner, period):

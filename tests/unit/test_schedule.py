@@ -76,6 +76,14 @@ def test_a_published_period_is_offered_again_only_when_one_of_its_nights_is_re_r
     ]
 
 
+def test_before_go_live_the_latest_complete_period_is_still_offered_and_waits(settings):
+    ingest(settings, "2026-11-02", "2026-11-02")  # go-live: the first night after W44
+    police = [p for p in load_partners() if p.id == "nb-police-tasking"]
+    pairs = due(police, TODAY, settings=settings)
+    assert labels(pairs, police[0].id) == ["2026-W44"]
+    assert ready(pairs, settings.ledger_url)[0] == []
+
+
 def test_periods_before_the_retention_line_are_never_offered(settings, monkeypatch):
     monkeypatch.setenv("ISTV_RETAIN_RESTRICTED_MONTHS", "1")  # kept from 2026-10-01
     ingest(settings, "2026-09-01", "2026-11-01")
