@@ -200,8 +200,20 @@ def disclose(count: int, rule: Rule = DEFAULT_RULE) -> Value:
     return rounded
 
 
-def disclose_counts(values: pd.Series, rule: Rule = DEFAULT_RULE) -> pd.Series:
-    """`disclose` over a Series of true counts: object dtype of Python ints and the symbol."""
+def disclose_counts(
+    values: pd.Series, rule: Rule = DEFAULT_RULE, blank_ok: bool = False
+) -> pd.Series:
+    """`disclose` over a Series of true counts: object dtype of Python ints and the symbol.
+
+    A blank (null) is "no data", not a count: refused unless `blank_ok`, and then kept as None,
+    never turned into a number (fail closed: a missing count must not be published as 0).
+    """
+    if blank_ok:
+        blank = values.isna().to_numpy(dtype=bool)
+        out = pd.Series([None] * len(values), index=values.index, name=values.name, dtype=object)
+        if (~blank).any():
+            out[~blank] = disclose_counts(values[~blank], rule).to_numpy(dtype=object)
+        return out
     if pd.api.types.is_object_dtype(values.dtype):
         if not all(_is_int(v) for v in values):
             raise DisclosureError("counts must all be integers (found a non-integer or blank)")
@@ -239,11 +251,19 @@ def disclose_change(current: Value, previous: Value, rule: Rule = DEFAULT_RULE) 
 
 
 def disclose_changes(
-    current: pd.Series, previous: pd.Series, rule: Rule = DEFAULT_RULE
+    current: pd.Series, previous: pd.Series, rule: Rule = DEFAULT_RULE, blank_ok: bool = False
 ) -> pd.Series:
-    """`disclose_change` element-wise over two aligned Series of published counts."""
+    """`disclose_change` element-wise over two aligned Series of published counts. With
+    `blank_ok`, a change with a blank ("no data") side is blank (None), never a number."""
     if not current.index.equals(previous.index):
         raise DisclosureError("current and previous must have the same index")
+    if blank_ok:
+        blank = (current.isna() | previous.isna()).to_numpy(dtype=bool)
+        out = pd.Series([None] * len(current), index=current.index, name=current.name, dtype=object)
+        if (~blank).any():
+            known = disclose_changes(current[~blank], previous[~blank], rule)
+            out[~blank] = known.to_numpy(dtype=object)
+        return out
     for series in (current, previous):
         bad = [v for v in series if not can_publish_count(v, rule)]
         if bad:

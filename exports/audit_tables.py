@@ -49,6 +49,7 @@ class Spec:
     columns: frozenset[str]
     counts: tuple[str, ...]
     derived: tuple[str, ...]
+    blank: frozenset[str] = frozenset()  # may be empty: "no data", not a count
 
 
 def show(value: object) -> str:
@@ -64,7 +65,10 @@ def load_specs(path: Path) -> dict[str, Spec]:
         keys = list(product.get("keys") or [])
         counts = list(product.get("counts") or [])
         derived = list(product.get("derived") or [])
-        specs[str(name)] = Spec(frozenset(keys + counts + derived), tuple(counts), tuple(derived))
+        blank = frozenset(product.get("blank") or []) & frozenset(counts + derived)
+        specs[str(name)] = Spec(
+            frozenset(keys + counts + derived), tuple(counts), tuple(derived), blank
+        )
     return specs
 
 
@@ -189,6 +193,8 @@ def check_table(
                     offences.append(Offence(file, where, name, "", "column missing"))
                 continue
             value = row[name]
+            if name in spec.blank and value in (None, ""):
+                continue  # "no data": not a count, so nothing to disclose
             try:
                 check(value, rule)
             except DisclosureError as exc:

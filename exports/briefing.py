@@ -5,7 +5,8 @@ busiest days and hours, the method trend, and the data quality notes that say ho
 it. Like the charts, it is made only from DISCLOSED tables, so every number on it is a number the
 bundle publishes (or arithmetic on published numbers, such as a change or a share). In the HTML
 each count carries `data-count` and each change `data-derived`, so the independent audit
-(exports/audit.py) re-checks every one of them against the policy.
+(exports/audit.py) re-checks every one of them against the policy. A blank cell (a period not
+fully ingested) is shown as "no data", unmarked, never as 0, and so is a change against it.
 
 This module decides what the page says; exports/briefing_html.py and exports/briefing_pdf.py
 draw it. Both files are self-contained (images inline, no scripts, no external links) and
@@ -22,10 +23,12 @@ import pandas as pd
 from anonymiser.disclosure import Policy, Rule, disclose_change
 from exports.charts import (
     METHOD_LABELS,
+    NO_DATA,
     draw_peak_times,
     draw_time_of_day,
     draw_trend,
     figure_bytes,
+    is_blank,
 )
 from exports.products import ALL_LABEL, METHODS, WEEKDAYS
 
@@ -33,7 +36,8 @@ TOP_HOTSPOTS = 10
 BUSIEST_CELLS = 5
 METHOD_PERIODS = 4  # periods of the method trend shown on the page (this one last)
 INCOMPLETE_PREVIOUS = (
-    "The last period was not fully ingested, so every change against it overstates the rise."
+    "The last period was not fully ingested, so its counts and the changes against it are "
+    "shown as no data."
 )
 HOTSPOT_HEADERS = (
     "#",
@@ -85,6 +89,18 @@ class Briefing:
 def label(code: str) -> str:
     """'licensed_premises' -> 'Licensed premises'."""
     return code.replace("_", " ").capitalize()
+
+
+def shown(value: object) -> object:
+    """A published cell as the page shows it: blank ("no data") as NO_DATA, never 0."""
+    return NO_DATA if is_blank(value) else value
+
+
+def change_of(current: object, previous: object, rule: Rule) -> object:
+    """The change between two published cells; NO_DATA when either side has no data."""
+    if is_blank(current) or is_blank(previous):
+        return NO_DATA
+    return disclose_change(current, previous, rule)
 
 
 def signed(value: object) -> str:
@@ -148,7 +164,7 @@ def headline(
     if trend is None or len(trend) < 2 or trend["period"].iloc[-1] != period_label:
         return []
     now, before = trend["assaults"].iloc[-1], trend["assaults"].iloc[-2]
-    return [("Assaults in the area", now, disclose_change(now, before, rule))]
+    return [("Assaults in the area", shown(now), change_of(now, before, rule))]
 
 
 def top_hotspots(hotspots: pd.DataFrame | None) -> list[list[object]]:
@@ -161,8 +177,8 @@ def top_hotspots(hotspots: pd.DataFrame | None) -> list[list[object]]:
             r.place_name,
             label(r.location_class),
             r.assaults,
-            r.previous_assaults,
-            r.change,
+            shown(r.previous_assaults),
+            shown(r.change),
             r.peak_weekday,
             r.peak_hours,
         ]
@@ -229,8 +245,8 @@ def method_trend(
     rows = []
     for method in METHODS:
         values = [grid.get((p, method), 0) for p in periods]
-        change = disclose_change(values[-1], values[-2], rule) if len(values) > 1 else ""
-        rows.append((METHOD_LABELS[method], values, change))
+        change = change_of(values[-1], values[-2], rule) if len(values) > 1 else ""
+        rows.append((METHOD_LABELS[method], [shown(v) for v in values], change))
     return periods, rows
 
 
@@ -269,7 +285,7 @@ def suppression_note(tables: dict[str, pd.DataFrame], policy: Policy) -> str:
     cells = suppressed = 0
     for product, frame in tables.items():
         for column in load_products()[product]["counts"]:
-            cells += len(frame)
+            cells += int(frame[column].notna().sum())  # a blank is no data, not a count
             suppressed += int((frame[column] == policy.rule_for(product).suppressed_symbol).sum())
     rule = policy.default
     return (

@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 
 from exports.briefing import HOTSPOT_HEADERS, TOP_HOTSPOTS, Briefing, signed
+from exports.charts import NO_DATA
 
 # Opened from disk or a mail client, the page still fetches nothing and runs nothing.
 PAGE_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -46,12 +47,16 @@ def _marked(tag: str, attribute: str, value: object, product: str, shown: str) -
 
 
 def _count(value: object, product: str, tag: str = "td") -> str:
+    if value == NO_DATA:  # not a count: shown as text, nothing for the audit to check
+        return f"<{tag}>{NO_DATA}</{tag}>"
     return _marked(tag, "count", value, product, str(value))
 
 
 def _derived(value: object, product: str, tag: str = "td") -> str:
     if value == "":
         return f"<{tag}></{tag}>"
+    if value == NO_DATA:
+        return f"<{tag}>{NO_DATA}</{tag}>"
     return _marked(tag, "derived", value, product, signed(value))
 
 

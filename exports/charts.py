@@ -2,7 +2,8 @@
 
 Drawn only from DISCLOSED tables (the cells the bundle publishes): a chart never sees a true
 count, so it cannot show one. A suppressed cell ("*", a count of 1-7) is drawn hatched and
-marked "*", never as zero or as a number. Colours are a single light-to-dark ramp and every
+marked "*", never as zero or as a number. A blank cell (no data: a period not fully ingested)
+is a gap marked "no data", never a bar of zero. Colours are a single light-to-dark ramp and every
 value is also written as text, so the charts read in greyscale and on a black-and-white printer.
 
 PNG and SVG come out byte-identical for the same tables (no dates or software stamps, a fixed
@@ -62,9 +63,17 @@ def is_suppressed(value: object, rule: Rule) -> bool:
     return value == rule.suppressed_symbol
 
 
+NO_DATA = "no data"
+
+
+def is_blank(value: object) -> bool:
+    """A cell with no data (None or NA): not a count, drawn as a gap."""
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def as_number(value: object) -> int:
-    """A published count as an int; suppressed cells count as 0 only for scaling axes."""
-    return 0 if isinstance(value, str) else int(value)
+    """A published count as an int; suppressed and blank cells count as 0 only for scaling."""
+    return 0 if isinstance(value, str) or is_blank(value) else int(value)
 
 
 def draw_time_of_day(table: pd.DataFrame, rule: Rule, period_label: str) -> Figure:
@@ -162,13 +171,18 @@ def _heat_cell(ax: Axes, x: int, y: int, value: object, rule: Rule, colour) -> N
 
 def _bars(ax: Axes, labels: list[str], values: list[object], rule: Rule, horizontal: bool) -> None:
     """Bars with their published value written on them; suppressed bars hatched, marked '*',
-    spanning 0 to the suppression threshold (the range the true count lies in)."""
-    heights = [rule.suppress_up_to if is_suppressed(v, rule) else int(v) for v in values]
+    spanning 0 to the suppression threshold (the range the true count lies in); blank cells a
+    gap (no bar, no outline) marked "no data"."""
+    heights = [
+        rule.suppress_up_to if is_suppressed(v, rule) else as_number(v) for v in values
+    ]
     hatches = [HATCH if is_suppressed(v, rule) else "" for v in values]
     faces = ["white" if is_suppressed(v, rule) else BAR for v in values]
+    edges = ["none" if is_blank(v) else INK for v in values]
     place = ax.barh if horizontal else ax.bar
-    bars = place(labels, heights, color=faces, edgecolor=INK, hatch=hatches, linewidth=0.8)
-    ax.bar_label(bars, [str(v) for v in values], padding=3, fontsize=9, color=INK)
+    bars = place(labels, heights, color=faces, edgecolor=edges, hatch=hatches, linewidth=0.8)
+    texts = [NO_DATA if is_blank(v) else str(v) for v in values]
+    ax.bar_label(bars, texts, padding=3, fontsize=9, color=INK)
     ax.spines[["top", "right"]].set_visible(False)
     (ax.set_xlim if horizontal else ax.set_ylim)(0, max(heights + [rule.rounding_base]) * 1.15)
 

@@ -546,6 +546,7 @@ def _draw_key(ax, hotspots: pd.DataFrame) -> None:
         name = name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "\u2026"
         change = getattr(row, "change", "")
         change = f"{change:+d}" if isinstance(change, int | np.integer) and change else change
+        change = "no data" if change is None else change  # previous period not ingested
         line = f"{row.rank!s:>2} {name:<{NAME_CHARS}} {row.assaults!s:>8} {change!s:>6}"
         ax.text(0, top, line, transform=ax.transAxes, **mono)
         detail = str(row.location_class).replace("_", " ")

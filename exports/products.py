@@ -17,10 +17,14 @@ Rules every product follows:
 - Missing codes: a missing method, location class or age band counts as `unknown`, a missing sex
   as `X` (not known); a code outside its list raises ValueError (fail closed, never dropped).
 - Every row order is fixed, so shuffled input gives identical tables.
+- Not available is not zero: a trend period, or the previous period of hotspots, whose nights
+  were not all ingested (`complete` leaves it out) gets a blank (pd.NA) count, never 0; the
+  disclosure step keeps it blank and the files show it as an empty cell.
 """
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -84,6 +88,7 @@ def build_products(
     trend_periods: list[Period],
     products: list[str],
     total_label: str = "total",
+    complete: set[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """True-count tables for the area and period, one per requested product (schema order).
 
@@ -96,6 +101,8 @@ def build_products(
     products       product names from products.yaml; `prescribed_return` is built only for
                    quarters and left out of the result for other kinds of period
     total_label    the key value of total rows (methods, location_classes, demographics)
+    complete       labels of the periods whose every night was ingested (None: all of them);
+                   trend rows and hotspots' previous_assaults of other periods are blank
 
     Hotspots: every place with at least one assault is listed, with no threshold; the publisher
     drops places whose published count is suppressed, then re-ranks, and fills `change` (left
@@ -115,7 +122,8 @@ def build_products(
             table = istv_records(here)
         elif name == "hotspots":
             before = _in_previous(_records(previous), period)
-            table = hotspots(here, before[before["lsoa21cd"].isin(area)])
+            known = complete is None or period.previous().label in complete
+            table = hotspots(here, before[before["lsoa21cd"].isin(area)], known)
         elif name == "time_of_day":
             table = time_of_day(here)
         elif name == "peak_times":
@@ -139,7 +147,7 @@ def build_products(
                 raise ValueError(f"the {name} product needs trend_records (records of its periods)")
             every = _records(trend_records)
             over_time = trend if name == "trend" else method_trend
-            table = over_time(every[every["lsoa21cd"].isin(area)], trend_periods)
+            table = over_time(every[every["lsoa21cd"].isin(area)], trend_periods, complete)
         elif name == "prescribed_return":
             if period.kind != "quarter":
                 continue
@@ -174,8 +182,13 @@ def istv_records(records: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(list(table.columns), kind="stable", na_position="last")
 
 
-def hotspots(records: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+def hotspots(
+    records: pd.DataFrame, previous: pd.DataFrame, previous_complete: bool = True
+) -> pd.DataFrame:
     """Places ranked by assaults (desc, then place_name, then place_id), with peak times.
+
+    previous_assaults is blank (pd.NA) for every place when the previous period was not fully
+    ingested: a count of part of a period would read as a fall.
 
     peak_weekday: the weekday with most assaults at the place (ties: the earliest, Monday first).
     peak_hours: the 3-hour window, wrapping midnight, with most assaults, labelled by its start
@@ -205,7 +218,11 @@ def hotspots(records: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
         {
             "place_id": pd.Series(uniques, dtype="str"),
             "assaults": assaults.astype("int64"),
-            "previous_assaults": (pd.Series(uniques).map(before).fillna(0).to_numpy(dtype="int64")),
+            "previous_assaults": pd.Series(
+                pd.Series(uniques).map(before).fillna(0).to_numpy(dtype="int64"), dtype="Int64"
+            )
+            if previous_complete
+            else pd.Series([pd.NA] * n, dtype="Int64"),
             "peak_weekday": pd.Series(peak_weekday, dtype="str"),
             "peak_hours": pd.Series(labels[start], dtype="str"),
         }
@@ -270,23 +287,27 @@ def demographics(records: pd.DataFrame, total_label: str = "total") -> pd.DataFr
     return pd.concat([counts, total], ignore_index=True).astype({"age_band": "str", "sex": "str"})
 
 
-def trend(records: pd.DataFrame, periods: list[Period]) -> pd.DataFrame:
-    """Assaults in each period (by arrival date), in the order given, zeros included."""
+def trend(
+    records: pd.DataFrame, periods: list[Period], complete: set[str] | None = None
+) -> pd.DataFrame:
+    """Assaults in each period (by arrival date), in the order given, zeros included; blank
+    (pd.NA) for a period not in `complete` (None: every period is complete)."""
     dates = _dates(records["arrival_date"]).to_numpy()
     counts = [
         int(((dates >= np.datetime64(p.start)) & (dates < np.datetime64(p.end))).sum())
         for p in periods
     ]
+    labels = pd.Series([p.label for p in periods], dtype="str")
     return pd.DataFrame(
-        {
-            "period": pd.Series([p.label for p in periods], dtype="str"),
-            "assaults": np.asarray(counts, dtype="int64"),
-        }
+        {"period": labels, "assaults": _blank_unless(counts, labels, complete)}
     )
 
 
-def method_trend(records: pd.DataFrame, periods: list[Period]) -> pd.DataFrame:
-    """Assaults by method in each period (by arrival date): every period x method, zeros too."""
+def method_trend(
+    records: pd.DataFrame, periods: list[Period], complete: set[str] | None = None
+) -> pd.DataFrame:
+    """Assaults by method in each period (by arrival date): every period x method, zeros too;
+    blank (pd.NA) for a period not in `complete` (None: every period is complete)."""
     dates = _dates(records["arrival_date"]).to_numpy()
     method = _codes(records["assault_method"], METHODS, "assault_method").to_numpy()
     rows = []
@@ -294,9 +315,19 @@ def method_trend(records: pd.DataFrame, periods: list[Period]) -> pd.DataFrame:
         inside = method[(dates >= np.datetime64(p.start)) & (dates < np.datetime64(p.end))]
         counts = pd.Series(inside).value_counts().reindex(METHODS, fill_value=0)
         rows += [(p.label, m, int(counts[m])) for m in METHODS]
-    return pd.DataFrame(rows, columns=["period", "assault_method", "assaults"]).astype(
+    table = pd.DataFrame(rows, columns=["period", "assault_method", "assaults"]).astype(
         {"period": "str", "assault_method": "str", "assaults": "int64"}
     )
+    table["assaults"] = _blank_unless(table["assaults"], table["period"], complete)
+    return table
+
+
+def _blank_unless(counts, labels: pd.Series, complete: set[str] | None) -> pd.Series:
+    """Counts as Int64, blank (pd.NA) where the period label is not complete."""
+    values = pd.Series(np.asarray(counts, dtype="int64"), index=labels.index, dtype="Int64")
+    if complete is None:
+        return values
+    return values.where(labels.isin(complete), pd.NA)
 
 
 def prescribed_return(residents: pd.DataFrame) -> pd.DataFrame:
@@ -312,6 +343,38 @@ def prescribed_return(residents: pd.DataFrame) -> pd.DataFrame:
     keys = list(frame.columns)
     counts = frame.groupby(keys, sort=True).size().rename("assaults").reset_index()
     return counts.astype({"assaults": "int64"}).sort_values(keys, kind="stable")
+
+
+def night_digests(
+    records: pd.DataFrame, area_lsoas: set[str], period: Period, residents: bool
+) -> dict[str, str]:
+    """night (YYYY-MM-DD) -> sha256 of the period's OWN records for the area on that night.
+
+    Own records are those the partner's products count: assaults placed in the area, and for a
+    bundle with the prescribed return also residents of the area. Only the columns the products
+    read are hashed, as text, rows sorted, so the digest changes exactly when a late, corrected
+    or withdrawn record changes what the period's own tables are built from, and not when only
+    the trend or the previous period (context) changed. Nights without own records are absent.
+    """
+    frame = _in_period(_records(records), period)
+    area = [code for code in area_lsoas if isinstance(code, str)]
+    own = frame["lsoa21cd"].isin(area)
+    if residents:
+        own |= frame["residence_lsoa21cd"].isin(area)
+    frame = frame[own.to_numpy()]
+    if frame.empty:
+        return {}
+    text = pd.DataFrame(
+        {c: frame[c].astype("string").fillna("") for c in _COLUMNS if c in frame.columns}
+    )
+    text.insert(0, "night", _format_dates(frame["arrival_date"], "%Y-%m-%d"))
+    text = text.sort_values(list(text.columns), kind="stable")
+    return {
+        str(night): hashlib.sha256(
+            rows.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        ).hexdigest()
+        for night, rows in text.groupby("night", sort=True)
+    }
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -8,9 +8,12 @@
    tasking briefing drawn from the same disclosed tables (exports/visuals.py); then the
    independent audit (exports/audit.py) re-reads every file and blocks the publication on any
    offending cell: it fails closed.
-5. Versions are immutable: published/<partner>/<period>/v1, v2, ... A re-run whose data files
-   are identical to the latest version's publishes nothing; changed data (late or corrected records)
-   becomes a new version beside the old, with the reason in its manifest.
+5. Versions are immutable: published/<partner>/<period>/v1, v2, ... A new version is made only
+   when the period's own records changed (late, corrected or withdrawn records: per-night
+   digests kept in the run ledger's database, istv/versions.py, not in the manifest), or its
+   products, files or disclosure policy did; a change of context alone (trend, previous period)
+   is "unchanged". The reason in the manifest names the nights whose records changed, never how
+   many records. Versions from before those digests are compared by their data files.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from anonymiser.disclosure import Policy, disclose_changes, disclose_counts, loa
 from exports.audit import audit_folder
 from exports.audit_tables import Offence
 from exports.briefing import BriefingContext
-from exports.products import build_products
+from exports.products import build_products, night_digests
 from exports.visuals import MapInputs, write_visuals
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
 from istv import __version__
@@ -40,6 +43,7 @@ from istv.completeness import missing_nights, require_complete
 from istv.partners import Partner, area_lsoas
 from istv.periods import Period
 from istv.settings import Settings
+from istv.versions import BuiltFrom, built_from, ledger_mark, record_built_from
 from istv.zones import Zones, sha256_file, write_atomic
 from schemas import load_products
 
@@ -89,22 +93,27 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     """Publish `partner`'s products for `period` (or find them already published)."""
     refuse_if_past_retention(period, dt.date.today())
     require_complete(settings.ledger_url, period)
+    mark = ledger_mark(settings.ledger_url, period)  # before reading: a later re-run shows
     zones = Zones(settings.data_root)
     products = list(partner.products_for(period))
     trend_periods = period.last(12)
     gazetteer = _gazetteer(settings)
     area = area_lsoas(partner, gazetteer.lsoas)
+    records = read_restricted(zones, period.nights())
+    complete = {p.label for p in trend_periods if not missing_nights(settings.ledger_url, p)}
     tables = build_products(
-        records=read_restricted(zones, period.nights()),
+        records=records,
         area_lsoas=area,
         period=period,
         previous=read_restricted(zones, period.previous().nights()),
         trend_records=read_restricted(zones, [n for p in trend_periods for n in p.nights()]),
         trend_periods=trend_periods,
         products=products,
+        complete=complete,
     )
     policy = load_policy()
     disclosed = disclose_products(tables, policy)
+    nights = night_digests(records, area, period, "prescribed_return" in disclosed)
     notes = comparison_notes(settings.ledger_url, period, trend_periods)
 
     home = zones.published / partner.id / period.label
@@ -114,11 +123,32 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         files = write_bundle(disclosed, partner, period, policy, notes, staging)
         latest = _latest_version(home)
         before = _data_files(latest) if latest is not None else None
-        if latest is not None and _digests(before) == _digests(files):
+        built = BuiltFrom(
+            nights, tuple(disclosed), tuple(sorted(f["path"] for f in files)), policy.version, mark
+        )
+        earlier = (
+            built_from(settings.ledger_url, partner.id, period.label, latest.name)
+            if latest is not None
+            else None
+        )
+        if latest is not None and (
+            earlier.same_publication(built)
+            if earlier is not None
+            else _digests(before) == _digests(files)
+        ):  # unchanged: remember the mark, so the schedule stops offering it
+            record_built_from(settings.ledger_url, partner.id, period.label, latest.name, built)
             return Publication(partner.id, period.label, latest.name, latest, "unchanged")
         version = f"v{int(latest.name[1:]) + 1}" if latest is not None else "v1"
         reason = (
-            "first publication" if latest is None else change_reason(latest.name, before, files)
+            "first publication"
+            if latest is None
+            else change_reason(
+                latest.name,
+                before,
+                files,
+                earlier.changed_nights(built) if earlier is not None else None,
+                _policy_change(earlier, built),
+            )
         )
         context = BriefingContext(
             partner_name=partner.name,
@@ -130,7 +160,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
             reason=reason,
             notes=notes,
             software=f"istv-pipeline {__version__}",
-            previous_complete=not missing_nights(settings.ledger_url, period.previous()),
+            previous_complete=period.previous().label in complete,
         )
         map_inputs = partial(_map_inputs, settings, gazetteer, area)
         files += write_visuals(disclosed, context, staging, map_inputs)
@@ -139,6 +169,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         if offences:
             raise PublicationBlocked(partner.id, period.label, offences)
         target = home / version
+        record_built_from(settings.ledger_url, partner.id, period.label, version, built)
         os.replace(staging, target)
         return Publication(partner.id, period.label, version, target, "published")
     finally:
@@ -166,11 +197,15 @@ def disclose_products(tables: dict[str, pd.DataFrame], policy: Policy) -> dict[s
     for product, frame in tables.items():
         rule = policy.rule_for(product)
         frame = frame.copy()
-        for column in load_products()[product]["counts"]:
-            frame[column] = disclose_counts(frame[column], rule)
+        spec = load_products()[product]
+        for column in spec["counts"]:
+            blank_ok = column in spec.get("blank", [])  # "no data" stays blank, never 0
+            frame[column] = disclose_counts(frame[column], rule, blank_ok)
         if product == "hotspots":
             frame = frame[frame["assaults"] != rule.suppressed_symbol].copy()
-            frame["change"] = disclose_changes(frame["assaults"], frame["previous_assaults"], rule)
+            frame["change"] = disclose_changes(
+                frame["assaults"], frame["previous_assaults"], rule, blank_ok=True
+            )
             frame["rank"] = range(1, len(frame) + 1)
         out[product] = frame.reset_index(drop=True)
     return out
@@ -247,8 +282,9 @@ def _entry(folder: Path, name: str, fmt: str, write, **extra) -> dict:
 
 
 def comparison_notes(ledger_url: str, period: Period, trend: list[Period]) -> dict[str, str]:
-    """Say when the previous period or trend periods were not fully ingested, so a zero there
-    is not read as 'no assaults' (the first months after switching the pipeline on)."""
+    """Say when the previous period or trend periods were not fully ingested, and that their
+    cells are blank (no data), so a gap is not read as 'no assaults' (the first months after
+    switching the pipeline on)."""
     previous = period.previous()
     gaps = len(missing_nights(ledger_url, previous))
     short = [p.label for p in trend[:-1] if missing_nights(ledger_url, p)]
@@ -256,13 +292,13 @@ def comparison_notes(ledger_url: str, period: Period, trend: list[Period]) -> di
         "Previous period": f"{previous.label}: "
         + (
             f"{gaps} of {len(previous.nights())} nights not ingested, so previous_assaults and "
-            "change understate it"
+            "change are blank (no data)"
             if gaps
             else "complete"
         ),
         "Trend": (
             f"{len(short)} of {len(trend) - 1} earlier periods not fully ingested "
-            f"({short[0]} to {short[-1]}); their counts understate them"
+            f"({short[0]} to {short[-1]}); their counts are blank (no data), not zero"
             if short
             else "every period complete"
         ),
@@ -312,9 +348,17 @@ def _digests(files: list[dict]) -> set[tuple[str, str]]:
     return {(f["path"], f["sha256"]) for f in files}
 
 
-def change_reason(previous: str, before: list[dict], after: list[dict]) -> str:
-    """Why a new version: products added or dropped (an entitlement changed), and/or data
-    changed in files both versions have (late or corrected records)."""
+def change_reason(
+    previous: str,
+    before: list[dict],
+    after: list[dict],
+    nights: list[str] | None = None,
+    policy: str | None = None,
+) -> str:
+    """Why a new version: products added or dropped (an entitlement changed), the nights whose
+    own records changed (late, corrected or withdrawn; by date, never how many: a count of one
+    or two would be a published small number), a new disclosure policy; "data changed" only
+    for a version from before night digests (`nights` None) whose files differ."""
 
     def products(files: list[dict]) -> set[str]:
         return {p for f in files for p in [f.get("product"), *f.get("products", [])] if p}
@@ -329,9 +373,26 @@ def change_reason(previous: str, before: list[dict], after: list[dict]) -> str:
     ]
     parts = [f"products added: {', '.join(sorted(added))}"] if added else []
     parts += [f"products dropped: {', '.join(sorted(dropped))}"] if dropped else []
-    if changed or not parts:
+    if not added and not dropped:  # the same products in other formats
+        extra, gone = sorted(new.keys() - old.keys()), sorted(old.keys() - new.keys())
+        parts += [f"files added: {', '.join(extra)}"] if extra else []
+        parts += [f"files dropped: {', '.join(gone)}"] if gone else []
+    parts += [policy] if policy else []
+    if nights:
+        parts.append(f"late or corrected records for {_and(nights)}")
+    elif (nights is None and changed) or not parts:
         parts.append("data changed (late or corrected records)")
     return f"since {previous}: " + "; ".join(parts)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _policy_change(earlier: BuiltFrom | None, built: BuiltFrom) -> str | None:
+    if earlier is None or earlier.policy_version == built.policy_version:
+        return None
+    return f"disclosure policy {earlier.policy_version} -> {built.policy_version}"
 
 
 def _write_manifest(

@@ -50,11 +50,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> int:
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> int:
-    """Parquet with every column as text, the same cells as the CSV; returns rows."""
+    """Parquet with every column as text, the same cells as the CSV, a blank CSV cell as null
+    (so "no data" is never an empty string a reader could take for a value); returns rows."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(as_text_table(frame), preserve_index=False)
+    text = as_text_table(frame)
+    schema = pa.schema([(column, pa.string()) for column in text.columns])
+    table = pa.Table.from_pandas(text.mask(text == ""), schema=schema, preserve_index=False)
     pq.write_table(table.replace_schema_metadata(None), path, compression="zstd")
     return len(frame)
 
@@ -124,8 +127,11 @@ def _text(value: object) -> str:
 
 
 def _cell(value: str) -> object:
-    """XLSX cells: whole numbers as numbers (so Excel can sum them), everything else as text."""
-    return int(value) if re.fullmatch(r"-?\d+", value or "") else value
+    """XLSX cells: whole numbers as numbers (so Excel can sum them), a blank as an empty cell
+    (not an empty string), everything else as text."""
+    if not value:
+        return None
+    return int(value) if re.fullmatch(r"-?\d+", value) else value
 
 
 def _without_zip_times(data: bytes) -> bytes:

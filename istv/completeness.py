@@ -65,6 +65,42 @@ def require_complete(ledger_url: str, period: Period) -> None:
         raise IncompletePeriod(period, missing)
 
 
+def first_ingested_night(ledger_url: str) -> dt.date | None:
+    """The earliest night with an "ok" final-stage entry (None: nothing ingested yet)."""
+    ledger = RunLedger(ledger_url)
+    try:
+        query = sa.select(sa.func.min(RUNS.c.night)).where(
+            RUNS.c.stage == FINAL_STAGE, RUNS.c.status == OK
+        )
+        with ledger.engine.connect() as connection:
+            night = connection.execute(query).scalar()
+    finally:
+        ledger.close()
+    return dt.date.fromisoformat(night) if night else None
+
+
+def nights_in_progress(ledger_url: str, nights: list[dt.date]) -> list[dt.date]:
+    """Nights whose run has started but not finished: the latest ledger entry is an "ok" stage
+    before the final one (a failed stage ends the run; it is not in progress)."""
+    wanted = [night.isoformat() for night in nights]
+    ledger = RunLedger(ledger_url)
+    try:
+        query = (
+            sa.select(RUNS.c.night, RUNS.c.stage, RUNS.c.status)
+            .where(RUNS.c.night.in_(wanted))
+            .order_by(RUNS.c.id)
+        )
+        with ledger.engine.connect() as connection:
+            latest = {night: (stage, status) for night, stage, status in connection.execute(query)}
+    finally:
+        ledger.close()
+    return sorted(
+        dt.date.fromisoformat(night)
+        for night, (stage, status) in latest.items()
+        if stage != FINAL_STAGE and status == OK
+    )
+
+
 def compress_nights(nights: list[dt.date]) -> str:
     """Runs of consecutive dates as ranges: "2026-10-03..2026-10-05, 2026-10-09"."""
     runs: list[list[dt.date]] = []

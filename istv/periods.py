@@ -142,6 +142,16 @@ def latest_complete(kind: str, today: dt.date) -> Period:
     return period_containing(kind, today).previous()
 
 
+def periods_from(kind: str, first_night: dt.date, last: Period) -> list[Period]:
+    """Every period of this kind from the one holding `first_night` to `last`, oldest first
+    (empty when `first_night` is after `last`)."""
+    periods, period = [], period_containing(kind, first_night)
+    while period.start <= last.start:
+        periods.append(period)
+        period = period.next()
+    return periods
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     """The Europe/London calendar date of an aware datetime (refuses naive datetimes)."""
     if moment.tzinfo is None:

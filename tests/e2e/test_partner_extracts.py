@@ -201,7 +201,8 @@ def test_republishing_is_byte_identical_and_changed_data_is_a_new_version(data_r
     assert (changed.status, changed.version) == ("published", "v2")
     assert file_digests(first.folder) == before  # v1 is never overwritten
     manifest = json.loads((changed.folder / "manifest.json").read_text())
-    assert manifest["reason"] == "since v1: data changed (late or corrected records)"
+    night = partition.parent.name.split("=")[1]
+    assert manifest["reason"] == f"since v1: late or corrected records for {night}"
 
 
 def test_a_period_with_missing_nights_waits_and_names_them(data_root):
@@ -354,3 +355,96 @@ def test_a_blocked_publication_fails_its_task_and_its_period_is_due_again_next_r
     assert fixed.state == "success", task_states(fixed)
     assert (_bundle(data_root, "nembridge-csp", MONTH.label) / "manifest.json").is_file()
     assert audit_events() == ["publication", "delivery"]
+
+
+# --- publication semantics: what is due, and when a version is new --------------------------
+
+
+def _police():
+    return next(p for p in load_partners() if p.id == "nb-police-tasking")
+
+
+def _in_area_rows(settings, partner, night: str) -> tuple[Path, pd.DataFrame, pd.Series]:
+    from transforms.gazetteer import load_gazetteer
+
+    area = area_lsoas(partner, load_gazetteer(settings.reference_dir).lsoas)
+    path = settings.data_root / "restricted" / "attendances" / f"arrival_date={night}"
+    records = pq.read_table(path / "part-0.parquet").to_pandas()
+    return path / "part-0.parquet", records, records["lsoa21cd"].isin(area)
+
+
+def _rewrite(path: Path, records: pd.DataFrame) -> None:
+    import pyarrow as pa
+
+    schema = pq.read_schema(path)
+    pq.write_table(pa.Table.from_pandas(records, schema=schema, preserve_index=False), path)
+
+
+def test_every_complete_earlier_week_is_due_not_only_the_latest(data_root):
+    import datetime as dt
+
+    from exports.schedule import due, ready
+
+    settings = Settings.from_env()
+    today = dt.date(2026, 11, 3)
+    pairs, waiting = ready(due([_police()], today, settings=settings), settings.ledger_url)
+    # October's nights were backfilled: W41-W43 are complete; W40 and W44 straddle the month
+    assert [p.label for _, p in pairs] == ["2026-W41", "2026-W42", "2026-W43"]
+    assert [w.split()[1] for w in waiting] == ["2026-W40", "2026-W44"]
+    for _, period in pairs:
+        assert publish(settings, _police(), period, "due").version == "v1"
+    pairs, _ = ready(due([_police()], today, settings=settings), settings.ledger_url)
+    assert pairs == []  # published, and no night of them re-run since
+
+
+def test_a_week_whose_trend_changed_but_not_its_own_records_is_unchanged(data_root):
+    settings = Settings.from_env()
+    week, before = parse_period("2026-W43"), parse_period("2026-W42")
+    first = publish(settings, _police(), week, "run-1")
+    path, records, in_area = _in_area_rows(settings, _police(), "2026-10-14")
+    _rewrite(path, records[~in_area])  # W42 loses a night's area records: context only for W43
+    again = publish(settings, _police(), week, "run-2")
+    assert (again.status, again.version) == ("unchanged", "v1")
+    w42 = publish(settings, _police(), before, "run-3")
+    trend_w42 = pd.read_csv(w42.folder / "trend.csv", dtype=str).iloc[-1]
+    trend_w43 = pd.read_csv(first.folder / "trend.csv", dtype=str).set_index("period")
+    assert trend_w43.loc["2026-W42", "assaults"] != trend_w42["assaults"]  # the context did move
+    assert not (data_root / "published" / "nb-police-tasking" / "2026-W43" / "v2").exists()
+
+
+def test_a_late_record_makes_exactly_one_new_version_naming_its_night(data_root):
+    settings = Settings.from_env()
+    week = parse_period("2026-W43")
+    assert publish(settings, _police(), week, "run-1").version == "v1"
+    path, records, in_area = _in_area_rows(settings, _police(), "2026-10-20")
+    late = records[in_area].head(1).assign(attendance_key="late-1", patient_pseudonym="late-p")
+    _rewrite(path, pd.concat([records, late], ignore_index=True))
+    changed = publish(settings, _police(), week, "run-2")
+    assert (changed.status, changed.version) == ("published", "v2")
+    manifest = json.loads((changed.folder / "manifest.json").read_text())
+    assert manifest["reason"] == "since v1: late or corrected records for 2026-10-20"
+    briefing = (changed.folder / "briefing.html").read_text(encoding="utf-8")
+    assert "v2: since v1: late or corrected records for 2026-10-20" in briefing
+    again = publish(settings, _police(), week, "run-3")
+    assert (again.status, again.version) == ("unchanged", "v2")
+    assert audit_tree(data_root / "published") == []
+
+
+def test_trend_of_a_month_whose_earlier_months_were_never_ingested_is_blank_not_zero(data_root):
+    settings = Settings.from_env()
+    csp = next(p for p in load_partners() if p.id == "nembridge-csp")
+    folder = publish(settings, csp, MONTH, "test").folder
+    trend = pd.read_csv(folder / "trend.csv", dtype=str, keep_default_na=False)
+    assert (trend["assaults"].iloc[:-1] == "").all() and trend["assaults"].iloc[-1] != ""
+    parquet = pq.read_table(folder / "trend.parquet").to_pydict()["assaults"]
+    assert parquet[:-1] == [None] * 11 and parquet[-1] is not None
+    hotspots = pd.read_csv(folder / "hotspots.csv", dtype=str, keep_default_na=False)
+    assert (hotspots["previous_assaults"] == "").all() and (hotspots["change"] == "").all()
+    from openpyxl import load_workbook
+
+    book = load_workbook(folder / f"{csp.id}_{MONTH.label}.xlsx", read_only=True)
+    cells = [row[1] for row in book["trend"].iter_rows(min_row=2, values_only=True)]
+    book.close()
+    assert cells[:-1] == [None] * 11 and isinstance(cells[-1], int | str)
+    assert "no data" in (folder / "briefing.html").read_text(encoding="utf-8")
+    assert audit_folder(folder) == []

@@ -405,3 +405,21 @@ def test_a_private_dwelling_with_a_name_or_point_is_reported(tmp_path: Path):
         ("row 4", "northing"),
         ("row 4", "place_name"),
     ]
+
+
+def test_a_blank_trend_cell_is_no_data_but_a_blank_elsewhere_fails():
+    from anonymiser.disclosure import DEFAULT_RULE
+    from exports.audit_tables import check_table, load_specs
+    from schemas import SCHEMAS_DIR
+
+    specs = load_specs(SCHEMAS_DIR / "products.yaml")
+    rows = [("row 2", {"period": "2026-08", "assaults": ""}),
+            ("row 3", {"period": "2026-09", "assaults": None}),
+            ("row 4", {"period": "2026-10", "assaults": "3"})]  # fmt: skip
+    offences, n = check_table("trend.csv", "trend", ["period", "assaults"], rows, specs,
+                              DEFAULT_RULE)  # fmt: skip
+    assert n == 3 and [o.location for o in offences] == ["row 4"]
+    blank_method = [("row 2", {"assault_method": "sharp", "assaults": ""})]
+    offences, _ = check_table("methods.csv", "methods", ["assault_method", "assaults"],
+                              blank_method, specs, DEFAULT_RULE)  # fmt: skip
+    assert [o.problem for o in offences] == ["count is blank"]

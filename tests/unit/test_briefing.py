@@ -197,5 +197,34 @@ def test_changes_against_a_period_not_fully_ingested_are_flagged(tmp_path):
     text = " ".join(
         pdfium.PdfDocument(str(tmp_path / "b.pdf"))[0].get_textpage().get_text_range().split()
     )
-    assert "not fully ingested, so every change against it overstates the rise" in text
+    assert "not fully ingested, so its counts and the changes against it are shown as no" in text
     assert "not fully ingested" not in render_html(build_briefing(disclosed_tables(), CONTEXT))
+
+
+def test_periods_never_ingested_say_no_data_never_zero_and_pass_the_audit(tmp_path):
+    from dataclasses import replace
+
+    tables = disclosed_tables()
+    trend = tables["trend"].copy()
+    trend["assaults"] = trend["assaults"].astype(object)
+    trend.loc[len(trend) - 2, "assaults"] = None  # the previous period: no data
+    method_trend = tables["method_trend"].copy()
+    previous = method_trend["period"] == trend["period"].iloc[-2]
+    method_trend.loc[previous, "assaults"] = None
+    hotspots = tables["hotspots"].copy()
+    hotspots["previous_assaults"] = None
+    hotspots["change"] = None
+    tables.update(trend=trend, method_trend=method_trend, hotspots=hotspots)
+    context = replace(CONTEXT, previous_complete=False)
+    briefing = build_briefing(tables, context)
+    assert briefing.headline[0][2] == "no data"
+    assert all(row[4] == "no data" and row[5] == "no data" for row in briefing.hotspots)
+    assert all(values[-2] == "no data" and change == "no data"
+               for _, values, change in briefing.methods)  # fmt: skip
+    page = render_html(briefing)
+    assert "None" not in page and 'data-count="no data"' not in page
+    assert html_offences("briefing.html", page, SOURCES, PRODUCTS, POLICY,
+                         published_values(tables)) == []  # fmt: skip
+    write_pdf(briefing, tmp_path / "b.pdf")
+    text = pdfium.PdfDocument(str(tmp_path / "b.pdf"))[0].get_textpage().get_text_range()
+    assert "no data" in text and "None" not in text

@@ -95,3 +95,19 @@ def test_heat_map_colours_get_darker_as_counts_grow_so_greyscale_keeps_the_order
     ramp = colormaps[HEAT_MAP](np.linspace(0, 1, 64))[:, :3]
     lightness = ramp @ np.array([0.299, 0.587, 0.114])
     assert np.all(np.diff(lightness) < 0)
+
+
+def test_a_trend_period_with_no_data_is_a_gap_marked_no_data_not_a_zero_bar():
+    import pandas as pd
+
+    table = TABLES["trend"].copy()
+    table["assaults"] = table["assaults"].astype(object)
+    table.loc[:1, "assaults"] = None  # the first two months were never ingested
+    figure = draw_trend(table, DEFAULT_RULE, "2026")
+    bars = figure.axes[0].patches
+    assert [b.get_height() for b in bars[:2]] == [0, 0]
+    assert all(b.get_edgecolor()[3] == 0 for b in bars[:2])  # no outline: a gap
+    assert bars[2].get_edgecolor()[3] > 0
+    labels = [t.get_text() for t in figure.axes[0].texts]
+    assert labels[:2] == ["no data", "no data"] and "0" not in labels[:2]
+    assert pd.isna(table["assaults"].iloc[0])

@@ -319,3 +319,22 @@ def test_a_policy_weaker_than_the_minimum_is_refused(rule):
                 "default": {"suppress_up_to": 7, "rounding_base": 5, "suppressed_symbol": "*"},
             }
         )
+
+
+def test_a_blank_count_stays_blank_and_never_becomes_a_number():
+    import pandas as pd
+
+    from anonymiser.disclosure import disclose_changes, disclose_counts
+
+    values = pd.Series([12, pd.NA, 3, 0], dtype="Int64")
+    with pytest.raises(DisclosureError, match="blank"):
+        disclose_counts(values)  # fail closed unless the column may be blank
+    shown = disclose_counts(values, blank_ok=True)
+    assert shown.tolist() == [10, None, "*", 0]
+    objects = disclose_counts(pd.Series([None, 40], dtype=object), blank_ok=True)
+    assert objects.tolist() == [None, 40]
+    change = disclose_changes(
+        pd.Series([10, 10, "*"], dtype=object), shown.iloc[:3].reset_index(drop=True),
+        blank_ok=True,
+    )  # fmt: skip
+    assert change.tolist() == [0, None, "*"]

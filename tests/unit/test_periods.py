@@ -146,3 +146,13 @@ def test_local_date_uses_london_time():
     assert local_date(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)) == D(2026, 12, 31)
     with pytest.raises(ValueError, match="aware"):
         local_date(dt.datetime(2026, 6, 30, 23, 30))
+
+
+def test_periods_from_a_first_night_run_oldest_first_to_the_last_period():
+    from istv.periods import periods_from
+
+    weeks = periods_from("week", dt.date(2026, 9, 30), parse_period("2026-W43"))
+    assert [w.label for w in weeks] == ["2026-W40", "2026-W41", "2026-W42", "2026-W43"]
+    quarters = periods_from("quarter", dt.date(2026, 8, 15), parse_period("2026-Q4"))
+    assert [q.label for q in quarters] == ["2026-Q3", "2026-Q4"]
+    assert periods_from("month", dt.date(2026, 11, 2), parse_period("2026-10")) == []

@@ -502,3 +502,51 @@ def test_shuffled_input_gives_identical_tables():
     assert one["hotspots"]["previous_assaults"].sum() > 0
     assert one["hotspots"]["assaults"].sum() == (one["istv_records"]["place_name"].notna().sum())
 
+
+
+# --- not available is not zero -----------------------------------------------------------------
+
+
+def test_trend_of_a_partner_whose_first_months_were_never_ingested_is_blank_not_zero():
+    periods = [parse_period(p) for p in ("2026-08", "2026-09", "2026-10")]
+    rows = [record(), record(arrival_datetime="2026-09-30 23:59")]
+    tables = build_products(
+        frame(rows), AREA, OCTOBER, None, frame(rows), periods, ["trend", "method_trend"],
+        complete={"2026-09", "2026-10"},
+    )  # fmt: skip
+    trend = tables["trend"]
+    assert trend["assaults"].isna().tolist() == [True, False, False]
+    assert trend["assaults"].iloc[1:].tolist() == [1, 1]
+    method_trend = tables["method_trend"]
+    august = method_trend[method_trend["period"] == "2026-08"]
+    assert len(august) == len(METHODS) and august["assaults"].isna().all()
+    assert method_trend[method_trend["period"] != "2026-08"]["assaults"].notna().all()
+
+
+def test_previous_assaults_are_blank_when_the_previous_period_is_not_complete():
+    previous = [record(arrival_datetime="2026-09-10 22:00")]
+    known = build([record()], previous=previous, products=["hotspots"])["hotspots"]
+    assert known["previous_assaults"].tolist() == [1]
+    gap = build_products(
+        frame([record()]), AREA, OCTOBER, frame(previous), None, [OCTOBER], ["hotspots"],
+        complete={"2026-10"},
+    )["hotspots"]  # fmt: skip
+    assert gap["previous_assaults"].isna().all() and gap["assaults"].tolist() == [1]
+
+
+def test_night_digests_change_with_the_period_own_records_only():
+    from exports.products import night_digests
+
+    own = [record(), record(arrival_datetime="2026-10-12 01:00", assault_date="2026-10-11")]
+    elsewhere = record(arrival_datetime="2026-10-12 02:00", lsoa21cd=OTHER)
+    outside = record(arrival_datetime="2026-09-30 23:00", assault_date="2026-09-30")
+    base = night_digests(frame(own), AREA, OCTOBER, residents=False)
+    assert set(base) == {"2026-10-12", "2026-10-24"}
+    shuffled = frame([outside, *own[::-1], elsewhere])
+    assert night_digests(shuffled, AREA, OCTOBER, residents=False) == base
+    late = night_digests(frame([*own, record(arrival_datetime="2026-10-12 03:00")]), AREA,
+                         OCTOBER, residents=False)  # fmt: skip
+    assert {n for n in base if late[n] != base[n]} == {"2026-10-12"}
+    resident = record(arrival_datetime="2026-10-13 02:00", lsoa21cd=OTHER)
+    assert "2026-10-13" in night_digests(frame([*own, resident]), AREA, OCTOBER, residents=True)
+    assert night_digests(frame([*own, resident]), AREA, OCTOBER, residents=False) == base
