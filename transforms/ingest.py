@@ -50,7 +50,6 @@ BOMS = (
     (b"\xff\xfe", "utf-16", "utf-16"),
     (b"\xfe\xff", "utf-16", "utf-16"),
 )
-SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9 _./()-]{0,39}")
 csv.field_size_limit(max(csv.field_size_limit(), MAX_ROW_CHARS + 1))
 
 
@@ -125,11 +124,17 @@ def read_export(path: Path) -> Extract:
     if not path.is_file():
         raise SourceError(f"{path}: file not found. Check the path, or the export job's output.")
     suffix = path.suffix.lower()
-    if suffix in SPREADSHEET_SUFFIXES:
-        return Extract(_read_xlsx(path))
-    if suffix in PARQUET_SUFFIXES:
-        return Extract(_number_rows(_read_parquet(path)))
-    return read_csv(path)
+    try:
+        if suffix in SPREADSHEET_SUFFIXES:
+            return Extract(_read_xlsx(path))
+        if suffix in PARQUET_SUFFIXES:
+            return Extract(_number_rows(_read_parquet(path)))
+        return read_csv(path)
+    except OSError as error:  # unreadable file: the reason, never what it holds
+        raise SourceError(
+            f"{path}: could not be read ({error.strerror or type(error).__name__}). "
+            "Check the file's permissions and that the export job finished writing it."
+        ) from None
 
 
 def read_csv(path: Path) -> Extract:
@@ -377,10 +382,7 @@ def _header(path: Path, codec: str) -> list[str]:
 
 def _check_names(names: list[str], path: Path) -> None:
     """Refuse a header whose names repeat once case, spaces and underscores are ignored (the
-    mapping matches names that way, so it would silently pick one), or that uses `_row`.
-
-    Names are quoted only when they look like column names; otherwise (a file without a
-    header row would have a patient's values there) only the column numbers are given."""
+    mapping matches names that way, so it would silently pick one), or that uses `_row`."""
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         key = _name_key(name)
@@ -405,9 +407,15 @@ def _name_key(name: str) -> str:
 
 
 def _quoted_pair(first: str, second: str) -> str:
+    """Both names, when both are the contract's own column names (never personal data); a
+    name the contract does not know could be a patient's value from a file without a header
+    row, so then only the column numbers are given."""
     if not first.strip() and not second.strip():
         return " (none: both are blank)"
-    if SAFE_NAME.fullmatch(first.strip()) and SAFE_NAME.fullmatch(second.strip()):
+    from schemas import load_contract
+
+    known = {_name_key(name) for name in load_contract().names}
+    if _name_key(first) in known:
         return f" ({first.strip()!r} and {second.strip()!r})"
     return ""
 
@@ -452,6 +460,7 @@ def _read_parquet(path: Path) -> pa.Table:
     for position, name in enumerate(table.column_names, start=1):
         try:
             columns[name] = _to_string(table[name])
+            columns[name].validate(full=True)  # Parquet strings are not checked for UTF-8
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             raise SourceError(
                 f"{path}: column {position} cannot be read as text (bytes that are not UTF-8, "

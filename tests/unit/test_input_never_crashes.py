@@ -174,6 +174,14 @@ def test_duplicate_headers_are_refused_ignoring_case_and_spaces(tmp_path, names)
     assert repr(first) in str(caught.value) and repr(second) in str(caught.value)
 
 
+def test_duplicate_unknown_headers_are_named_by_position_only(tmp_path):
+    # a file without a header row: its first row is a patient's, so no value is quoted
+    path = export(tmp_path, f"1,{SECRET},{SECRET.upper()}\n2,a,b\n".encode())
+    with pytest.raises(SourceError, match="columns 2 and 3 have the same name") as caught:
+        read_export(path)
+    assert_clear(caught.value, path)
+
+
 def test_duplicate_xlsx_headers_are_refused(tmp_path):
     book = openpyxl.Workbook()
     book.active.append(["Sex", "sex"])
@@ -210,4 +218,69 @@ def test_xlsx_zip_bomb_is_refused_in_bounded_memory(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 50 << 20
+    assert_clear(caught.value, path)
+
+
+def test_quarantine_rows_csv_neutralises_formulas_but_not_numbers(tmp_path):
+    import datetime as dt
+
+    import pandas as pd
+
+    from istv.nightly import _write_quarantine, night_window
+    from transforms.mapping import Mapping
+    from transforms.validate import validate
+
+    text = "\n".join(
+        [
+            HEADER,
+            row(sex="M", assault_location_description="=HYPERLINK(\"http://x\")"),
+            row(attendance_id="A2", sex="M", assault_location_description="@SUM(A1)"),
+            row(attendance_id="-5", sex="M", patient_name="+44 cmd"),
+            row(attendance_id="A4") + ",-1,=2+2",  # malformed: its raw text too
+        ]
+    )
+    path = export(tmp_path, (text + "\n").encode())
+    result = validate(read_export(path), Mapping(), night_window(dt.date(2026, 10, 24)), "x")
+    _write_quarantine(tmp_path / "q", result)
+    rows = pd.read_csv(tmp_path / "q" / "rows.csv", dtype=str, keep_default_na=False)
+    assert rows["assault_location_description"].tolist()[:2] == [
+        "'=HYPERLINK(\"http://x\")",
+        "'@SUM(A1)",
+    ]
+    assert rows["patient_name"].tolist()[2] == "'+44 cmd"
+    assert rows["attendance_id"].tolist()[2] == "-5"  # a plain number stays a number
+    assert rows["_raw"].tolist()[3].startswith("RNB01")
+    assert rows["_row"].tolist() == ["2", "3", "4", "5"]
+    cells = rows.drop(columns=["_row"]).stack()
+    assert not cells.str.match(r"[=+@\t\r]").any()
+
+
+def test_published_csv_keeps_negative_numbers_in_numeric_columns(tmp_path):
+    import pandas as pd
+
+    from exports.writers import write_csv
+
+    frame = pd.DataFrame({"name": ["-cmd", "+1"], "change": [-5, -7], "rate": [-1e-7, -0.5]})
+    write_csv(frame, tmp_path / "t.csv")
+    lines = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1:] == ["'-cmd,-5,-0.0", "'+1,-7,-0.5"]
+
+
+def test_unreadable_export_is_a_clear_error(tmp_path):
+    import os
+
+    path = export(tmp_path, (HEADER + "\n" + row() + "\n").encode())
+    os.chmod(path, 0)
+    if os.access(path, os.R_OK):
+        pytest.skip("running as a user who can read anything")
+    with pytest.raises(SourceError, match="could not be read"):
+        read_export(path)
+
+
+def test_parquet_text_that_is_not_utf8_is_a_clear_error(tmp_path):
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"site_code": ["RNB01"]}), good, compression="none")
+    path = export(tmp_path, good.read_bytes().replace(b"RNB01", b"\xd2NB01"), "export.parquet")
+    with pytest.raises(SourceError, match="column 1 cannot be read as text") as caught:
+        read_export(path)
     assert_clear(caught.value, path)
