@@ -160,9 +160,10 @@ def read_csv(path: Path) -> Extract:
 
 
 def scan_csv(path: Path) -> Scan:
-    """Decide the encoding from the whole file, streamed: a BOM says UTF-8, -16 or -32;
-    without one, the file is UTF-8 only if every byte of it decodes (an incremental decoder,
-    so a character across a chunk boundary is fine), else Windows-1252."""
+    """Decide the encoding from the whole file, streamed: a BOM says UTF-8, -16 or -32 (and
+    the file must then be that throughout); without one, the file is UTF-8 only if every byte
+    of it decodes (an incremental decoder, so a character across a chunk boundary is fine),
+    else Windows-1252. Also measures the longest line, to choose how to parse."""
     with path.open("rb") as handle:
         start = handle.read(4)
         encoding, codec = next(
@@ -171,10 +172,10 @@ def scan_csv(path: Path) -> Scan:
         )
         handle.seek(0)
         decoder = codecs.getincrementaldecoder(codec)()
-        valid, offset, longest, carry = True, 0, 0, 0
+        bad_at, offset, longest, carry = None, 0, 0, 0
         for chunk in iter(lambda: handle.read(SCAN_CHUNK), b""):
-            if valid:
-                valid = _decodes(decoder, chunk, final=False)
+            if bad_at is None:
+                bad_at = _undecodable(decoder, chunk, offset, final=False)
             lines = re.split(rb"[\r\n]", chunk)
             if len(lines) == 1:
                 carry += len(chunk)
@@ -183,24 +184,28 @@ def scan_csv(path: Path) -> Scan:
                 carry = len(lines[-1])
             offset += len(chunk)
         longest = max(longest, carry)
-        if valid:
-            valid = _decodes(decoder, b"", final=True)
-    if valid:
+        if bad_at is None:
+            bad_at = _undecodable(decoder, b"", offset, final=True)
+    if bad_at is None:
         return Scan(encoding, codec, longest)
-    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if any(start.startswith(bom) for bom, _, _ in BOMS):
         raise SourceError(
-            f"{path}: starts as {encoding} text but holds bytes that are not {encoding}. "
-            "Save it again as CSV (UTF-8) from the ED system or a spreadsheet."
+            f"{path}: starts with a {encoding} byte-order mark but byte {bad_at} is not "
+            f"{encoding} (mixed encodings?). Save it again as CSV (UTF-8) from the ED system "
+            "or a spreadsheet."
         )
     return Scan(FALLBACK_ENCODING, CP1252_LENIENT, longest)
 
 
-def _decodes(decoder: codecs.IncrementalDecoder, chunk: bytes, final: bool) -> bool:
+def _undecodable(
+    decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, final: bool
+) -> int | None:
+    """The file offset of the first byte the decoder refuses in `chunk`, or None."""
     try:
         decoder.decode(chunk, final=final)
-    except UnicodeDecodeError:
-        return False
-    return True
+    except UnicodeDecodeError as error:
+        return offset + error.start
+    return None
 
 
 def _arrow_encoding(scan: Scan) -> str:

@@ -284,3 +284,11 @@ def test_parquet_text_that_is_not_utf8_is_a_clear_error(tmp_path):
     with pytest.raises(SourceError, match="column 1 cannot be read as text") as caught:
         read_export(path)
     assert_clear(caught.value, path)
+
+
+def test_utf8_bom_with_windows_1252_bytes_is_a_clear_error(tmp_path):
+    text = HEADER + "\n" + row(assault_location_description="café") + "\n"
+    path = export(tmp_path, b"\xef\xbb\xbf" + text.encode("cp1252"))
+    with pytest.raises(SourceError, match="mixed encodings") as caught:
+        read_export(path)
+    assert_clear(caught.value, path)
