@@ -141,8 +141,8 @@ def read_csv(path: Path) -> Extract:
     """Read a CSV in whatever encoding it is (see `scan_csv`), with any line ends.
 
     Arrow parses the file directly (fast, multi-threaded); a file with a line longer than
-    `MAX_ROW_CHARS`, or one Arrow cannot split into blocks, is read record by record instead,
-    so an over-long row is quarantined rather than stopping the night.
+    `MAX_ROW_CHARS`, or one Arrow refuses (a record larger than its block, ...), is read record
+    by record instead, so a bad row is quarantined rather than stopping the night.
     """
     path = Path(path)
     scan = scan_csv(path)
@@ -150,12 +150,8 @@ def read_csv(path: Path) -> Extract:
     if scan.longest_line <= MAX_ROW_CHARS:
         try:
             return _read_with_arrow(path, header, scan)
-        except pa.ArrowInvalid as error:
-            if "straddl" not in str(error):
-                raise SourceError(
-                    f"{path}: could not be read as CSV ({_safe_reason(error)}). "
-                    "Save it again as CSV (UTF-8) from the ED system or a spreadsheet."
-                ) from None
+        except pa.ArrowInvalid:  # a record over a block, a header-only file without a line end
+            pass
     return _read_record_by_record(path, header, scan)
 
 
@@ -576,8 +572,3 @@ def _cell_text(value: object) -> str | None:
         except ValueError:
             return str(value)
     return str(value)
-
-
-def _safe_reason(error: Exception) -> str:
-    """Arrow's message minus anything after a colon that could quote a value."""
-    return str(error).split(":")[0].strip()

@@ -292,3 +292,10 @@ def test_utf8_bom_with_windows_1252_bytes_is_a_clear_error(tmp_path):
     with pytest.raises(SourceError, match="mixed encodings") as caught:
         read_export(path)
     assert_clear(caught.value, path)
+
+
+def test_utf16_header_only_file_without_a_line_end_reads_as_no_rows(tmp_path):
+    path = export(tmp_path, HEADER.encode("utf-16"))
+    extract = read_export(path)
+    assert extract.rows_in == 0
+    assert extract.table.column_names[1:] == list(VALID_ASSAULT)
