@@ -30,16 +30,44 @@ def neutralise(value: object) -> object:
     return value
 
 
+def neutralise_text(values: pd.Series) -> pd.Series:
+    """`neutralise` over a column of text, vectorised (OWASP CSV injection: a cell starting
+    with = + - @ tab or CR gets a leading apostrophe); plain numbers and non-text are kept."""
+    text = values.astype("string")
+    risky = (
+        text.str.match(FORMULA_START).fillna(False).astype(bool)
+        & ~text.str.fullmatch(PLAIN_NUMBER).fillna(False).astype(bool)
+    )
+    if not risky.any():
+        return values
+    out = values.astype(object).copy()
+    out[risky] = "'" + text[risky]
+    return out
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text columns are neutralised; numeric and date columns are untouched, so
+    a negative number is never turned into text."""
+    out = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values):
+            out[column] = neutralise_text(values)
+    return out
+
+
 def as_text_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell as text (blank for missing), ISO dates, formulas neutralised."""
+    """Every cell as text (blank for missing), ISO dates, formulas neutralised in the columns
+    that held text (numeric columns are numbers: -5 or -1e-07 stay as they are)."""
     out = pd.DataFrame(index=frame.index)
     for column in frame.columns:
         values = frame[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if pd.api.types.is_float_dtype(values):
             whole = values.dropna() % 1 == 0
             values = values.astype("Int64") if whole.all() else values.round(1)
         text = values.astype(object).map(_text)
-        out[column] = text.map(neutralise)
+        out[column] = text if numeric else neutralise_text(text)
     return out
 
 

@@ -46,7 +46,7 @@ def synth(
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="ED export: .csv or .xlsx.")],
+    file: Annotated[Path, typer.Argument(help="ED export: .csv, .xlsx or .parquet.")],
     mapping: Annotated[Path | None, typer.Option(help="Mapping YAML for the export.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
@@ -62,6 +62,10 @@ def check(
         report = check_file(file, mapping)
     except (SourceError, MappingError) as error:
         typer.echo(f"istv check: {error}", err=True)
+        raise typer.Exit(2) from None
+    except OSError as error:  # the mapping file: missing or unreadable
+        reason = error.strerror or type(error).__name__
+        typer.echo(f"istv check: {error.filename or mapping}: {reason}. Check the path.", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(report, sort_keys=True) if as_json else describe(report))
 

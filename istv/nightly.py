@@ -284,8 +284,14 @@ def _extract_sql(settings: Settings, night: dt.date, target_dir: Path) -> Path:
 
 
 def _write_quarantine(directory: Path, result: Validated) -> Path:
-    """rows.csv: the rejected rows as read, with row numbers and reasons; reasons.csv: a summary."""
-    rows = result.quarantined
+    """rows.csv: the rejected rows as read, with row numbers and reasons; reasons.csv: a summary.
+
+    The data team opens both in a spreadsheet, so text that starts like a formula (= + - @,
+    tab, CR) gets a leading apostrophe: an export's free text must never run as a formula.
+    """
+    from exports.writers import neutralise_frame
+
+    rows = neutralise_frame(result.quarantined)
     write_atomic(directory / "rows.csv", lambda tmp: rows.to_csv(tmp, index=False))
     summary = pd.DataFrame(
         [
@@ -300,7 +306,10 @@ def _write_quarantine(directory: Path, result: Validated) -> Path:
         ],
         columns=["reason", "column", "rows", "problem", "what_to_do"],
     )
-    write_atomic(directory / "reasons.csv", lambda tmp: summary.to_csv(tmp, index=False))
+    write_atomic(
+        directory / "reasons.csv",
+        lambda tmp: neutralise_frame(summary).to_csv(tmp, index=False),
+    )
     return directory
 
 

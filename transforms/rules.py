@@ -18,6 +18,7 @@ from transforms.identifiers import (
     normalise_nhs_number,
     postcode_is_malformed,
 )
+from transforms.ingest import MALFORMED_CODE, MAX_ROW_CHARS, TOO_LONG_CODE
 from transforms.parse import Parsed, age_in_years
 from transforms.scope import ICD10_LIST
 
@@ -52,6 +53,20 @@ def _blank(values: pd.Series) -> pd.Series:
 
 def _given(values: pd.Series) -> pd.Series:
     return ~_blank(values)
+
+
+def _other_digits(values: pd.Series) -> pd.Series:
+    """True where a value holds a Unicode digit other than ASCII 0-9 ('\uff19', '\u0669')."""
+    return (
+        values.astype("string").str.contains(r"(?=\d)[^0-9]", regex=True)
+        .fillna(False)
+        .astype(bool)
+    )
+
+
+def _ascii_nhs_numbers(values: pd.Series) -> pd.Series:
+    """Normalised NHS numbers, missing where other digits are (the check reads ASCII only)."""
+    return normalise_nhs_number(values.where(~_other_digits(values), pd.NA))
 
 
 def _not_in_codelist(values: pd.Series, codelist: str) -> pd.Series:
@@ -102,8 +117,19 @@ RULES: list[tuple[Reason, Check]] = [
             "correct the NHS number from the patient record, or leave it blank if unknown",
         ),
         lambda f, p, w: (
-            _given(f["nhs_number"]) & ~nhs_number_is_valid(normalise_nhs_number(f["nhs_number"]))
+            _given(f["nhs_number"])
+            & ~_other_digits(f["nhs_number"])
+            & ~nhs_number_is_valid(_ascii_nhs_numbers(f["nhs_number"]))
         ),
+    ),
+    (
+        Reason(
+            "nhs_number_not_plain_digits",
+            "nhs_number",
+            "NHS number has digits that are not plain 0-9 (full-width or another script's)",
+            "retype the NHS number with the keyboard's 0-9 keys in the ED system",
+        ),
+        lambda f, p, w: _other_digits(f["nhs_number"]),
     ),
     (
         Reason(
@@ -278,7 +304,16 @@ MALFORMED = Reason(
     "the CSV row has a different number of fields from the header",
     "check quoting in the export (a comma or line break inside an unquoted value?)",
 )
-REASONS: dict[str, Reason] = {r.code: r for r in [*(r for r, _ in RULES), DUPLICATE, MALFORMED]}
+TOO_LONG = Reason(
+    "row_too_long",
+    None,
+    f"the CSV row is longer than {MAX_ROW_CHARS // (1 << 20)} MiB",
+    "check quoting in the export (an unclosed quote joins rows); a real row is far shorter",
+)
+assert (MALFORMED.code, TOO_LONG.code) == (MALFORMED_CODE, TOO_LONG_CODE)
+REASONS: dict[str, Reason] = {
+    r.code: r for r in [*(r for r, _ in RULES), DUPLICATE, MALFORMED, TOO_LONG]
+}
 
 
 def failing_rules(frame: pd.DataFrame, parsed: Parsed, window: Window) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 from transforms.ingest import ROW_COLUMN, Extract
 from transforms.mapping import Mapping, to_contract
 from transforms.parse import Parsed, parse_frame
-from transforms.rules import MALFORMED, Window, failing_rules
+from transforms.rules import Window, failing_rules
 from transforms.scope import in_scope_mask
 
 REASONS_COLUMN = "_reasons"
@@ -66,8 +66,7 @@ def validate(extract: Extract, mapping: Mapping, window: Window, origin: str) ->
     quarantined = pd.concat([quarantined, _malformed_rows(extract)], ignore_index=True)
 
     reasons = Counter({code: int(n) for code, n in broken.sum().items() if n})
-    if extract.malformed:
-        reasons[MALFORMED.code] = len(extract.malformed)
+    reasons.update(bad.reason for bad in extract.malformed)
 
     keep = ~rejected
     return Validated(
@@ -95,10 +94,11 @@ def _reason_lists(broken: pd.DataFrame) -> pd.Series:
 
 
 def _malformed_rows(extract: Extract) -> pd.DataFrame:
+    """Rows that never became a row (malformed_row, row_too_long), with their raw text."""
     return pd.DataFrame(
         {
             ROW_COLUMN: pd.Series([bad.row for bad in extract.malformed], dtype="Int64"),
-            REASONS_COLUMN: pd.Series([MALFORMED.code] * len(extract.malformed), dtype="string"),
+            REASONS_COLUMN: pd.Series([bad.reason for bad in extract.malformed], dtype="string"),
             RAW_COLUMN: pd.Series([bad.text for bad in extract.malformed], dtype="string"),
         }
     )

@@ -25,6 +25,7 @@ BROKEN = {
     "bad_site_code": {"site_code": "RN"},
     "missing_attendance_id": {"attendance_id": ""},
     "bad_nhs_number": {"nhs_number": "9990000019"},
+    "nhs_number_not_plain_digits": {"nhs_number": "\uff19\uff19\uff190000018"},  # full-width 9s
     "bad_sex": {"sex": "M"},
     "bad_postcode": {"home_postcode": "NB1 4Q"},
     "bad_date_of_birth": {"date_of_birth": "17/05/1990"},
@@ -45,7 +46,8 @@ BROKEN = {
     "bad_alcohol_involved": {"alcohol_involved": "yes"},
     "location_too_long": {"assault_location_description": "x" * 256},
 }
-ROW_SETUP_REASONS = {"duplicate_attendance_id", "malformed_row"}  # tested on their own below
+# tested on their own below, or in test_input_never_crashes.py (row_too_long)
+ROW_SETUP_REASONS = {"duplicate_attendance_id", "malformed_row", "row_too_long"}
 
 ACCEPTED_EDGES = {
     "age 120": {"date_of_birth": "1905-10-25"},
