@@ -45,6 +45,17 @@ def neutralise_text(values: pd.Series) -> pd.Series:
     return out
 
 
+def restore_text(values: pd.Series) -> pd.Series:
+    """Undo `neutralise_text` on a column read back from a file a person edited (the review
+    queue's texts must match the night's texts again)."""
+    text = values.astype("string")
+    marked = (
+        text.str.startswith("'").fillna(False).astype(bool)
+        & text.str.slice(1).str.match(FORMULA_START).fillna(False).astype(bool)
+    )
+    return text.where(~marked, text.str.slice(1))
+
+
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text columns are neutralised; numeric and date columns are untouched, so
     a negative number is never turned into text."""

@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from exports.writers import neutralise_frame, restore_text
 from istv.zones import Zones, write_atomic
 from transforms.aliases import (
     ALIASES_FILE,
@@ -187,7 +188,7 @@ def _one_row_per_text(flagged: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_csv(queue: pd.DataFrame, tmp: Path) -> None:
-    out = queue.copy()
+    out = neutralise_frame(queue)  # the texts are typed by hand: never live formulas in Excel
     out["match_score"] = pd.to_numeric(out["match_score"], errors="coerce").round(3)
     # UTF-8 with a BOM, so Excel shows accented letters; apply reads it back either way.
     out.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n")
@@ -200,7 +201,8 @@ def _unapplied_rows(path: Path, known: set[str]) -> int:
     except ReviewError:
         return 0  # not a queue any more (emptied, header changed): nothing to keep
     filled = rows[rows["correct_id"].notna() | rows["correct_class"].notna()]
-    return int((~cleaned_forms(filled["text"].fillna("")).isin(known)).sum())
+    texts = restore_text(filled["text"]).fillna("")
+    return int((~cleaned_forms(texts).isin(known)).sum())
 
 
 def apply_review(file: Path, data_root: Path, reference_dir: Path, today: dt.date) -> Applied:
@@ -222,6 +224,7 @@ def apply_review(file: Path, data_root: Path, reference_dir: Path, today: dt.dat
     night = _night(matched.group(1), file)
     rows = read_rows(file, ("text", "correct_id", "correct_class"), error=ReviewError,
                      what="Keep the header row of the review file as it was written.")
+    rows["text"] = restore_text(rows["text"])
     filled = rows["correct_id"].notna() | rows["correct_class"].notna()
     try:
         gazetteer = load_gazetteer(reference_dir)

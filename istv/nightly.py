@@ -34,7 +34,7 @@ from schemas import load_contract
 from transforms.ingest import SourceError, read_export, read_sql
 from transforms.mapping import Mapping
 from transforms.parse import TIMEZONE, Parsed
-from transforms.rules import REASONS, Window
+from transforms.rules import MALFORMED, REASONS, TOO_LONG, Window
 from transforms.validate import REASONS_COLUMN, Validated, validate
 
 PARSED_COLUMNS = {"_arrival": "arrival", "_injury": "injury", "_date_of_birth": "date_of_birth"}
@@ -327,7 +327,8 @@ def _run_expectations(result: Validated, night: dt.date, reports_dir: Path) -> d
     from istv.data_docs import run_expectations
 
     names = load_contract().names
-    checked = result.quarantined[result.quarantined[REASONS_COLUMN] != "malformed_row"]
+    unread = result.quarantined[REASONS_COLUMN].isin([MALFORMED.code, TOO_LONG.code])
+    checked = result.quarantined[~unread]  # rows that never became rows have no columns
     in_scope = pd.concat(
         [result.accepted[names], checked.reindex(columns=names)], ignore_index=True
     )

@@ -271,3 +271,30 @@ def test_a_class_other_than_the_places_own_is_refused(data_root, night, kettle):
         f"({kettle['location_class']}); a place or street is read with its own class. Blank "
         "correct_class, or correct the class in the reference files."
     ]
+
+
+def test_a_formula_like_text_is_inert_in_the_queue_and_still_applies(data_root, kettle):
+    """Texts are typed by hand: one that starts like a formula opens as text in Excel (a
+    leading apostrophe), and the correction made on it still matches the night's text."""
+    formula = "=HYPERLINK(\"x\") outside kettle"
+    schema = restricted_schema()
+    given = {"assault_location_description": [formula], "location_class": ["unknown"],
+             "match_method": ["no_match"]}
+    columns = {
+        f.name: pa.array(given[f.name], type=f.type) if f.name in given
+        else pa.nulls(1, type=f.type)
+        for f in schema
+    }
+    night = dt.date(2026, 10, 26)
+    partition = Zones(data_root).restricted_partition(night.isoformat())
+    partition.mkdir(parents=True)
+    pq.write_table(pa.table(columns, schema=schema), partition / "part-0.parquet")
+
+    queue = build_review(data_root, data_root / "reference", night)
+    rows = read_queue(queue.path)
+    assert [r["text"] for r in rows] == ["'" + formula]
+    rows[0]["correct_id"] = kettle["place_id"]
+    write_queue(queue.path, rows)
+    applied = apply_review(queue.path, data_root, data_root / "reference", dt.date.today())
+    assert applied.added == 1
+    assert set(load_gazetteer(data_root / "reference").aliases["text"]) == {formula}
