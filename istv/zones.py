@@ -62,9 +62,11 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside target; on success it replaces target in one rename.
 
     The temporary name is unique (`.<name>.tmp-XXXX`) and locked while in use, so a killed
-    writer leaves at most an abandoned file that cleanup can tell from one being written.
+    writer leaves at most an abandoned file, which the next write of target deletes (a live
+    writer's locked one is left alone).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    clear_abandoned(target.parent, f".{target.name}.tmp-")  # a killed earlier write's
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
