@@ -5,6 +5,10 @@ quarantine/  identifiable: rejected rows with their reasons, for the data team t
 restricted/  pseudonymised record-level Parquet, partitioned by arrival date
 reports/     run reports and Data Docs for the data team: counts, never values
 published/   depersonalised partner bundles: the only zone that leaves the trust
+
+Writes survive a kill at any moment: each is a rename of a uniquely named temporary copy beside
+its target (hidden, `.<name>.*`), locked by its writer while in use and flushed to disk before
+and after the rename; the next write of a target clears what killed writers left of it.
 """
 
 from __future__ import annotations
