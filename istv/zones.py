@@ -131,8 +131,9 @@ def recover_dir(target: Path) -> None:
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     found = [p for p in leftovers(target) if abandoned(p)]
-    parked = sorted(
-        (p for p in found if p.is_dir() and ".old" in p.name[len(target.name) + 1 :]),
+    suffixes = {p: p.name[len(target.name) + 1 :] for p in found if p.is_dir()}
+    parked = sorted(  # `.old` is the fixed name releases before this one used
+        (p for p, suffix in suffixes.items() if suffix == ".old" or suffix.startswith(".old-")),
         key=lambda p: p.stat().st_mtime_ns,
     )
     if not target.exists() and parked:

@@ -172,6 +172,7 @@ def test_a_night_killed_at_any_rename_or_delete_reruns_to_the_same_partition(
     settings = fresh(base, tmp_path / "count", monkeypatch)
     assert run_killed(lambda: run_stages(settings, (stage,)), 0, count_file) == 0
     points = int(count_file.read_text())
+    print(f"{stage}: killed at each of {points} points")
     assert points >= 3  # at least a rename and the ledger entry, whatever the stage
     for crash_at in range(1, points + 1):
         settings = fresh(base, tmp_path / str(crash_at), monkeypatch)
@@ -246,6 +247,7 @@ def test_a_publication_killed_at_any_rename_delete_or_log_write_reruns_to_the_sa
     reference = fresh(base, tmp_path / "count", monkeypatch)
     assert run_killed(lambda: publish_all(reference), 0, count_file) == 0
     points = int(count_file.read_text())
+    print(f"publish and deliver: killed at each of {points} points")
     (expected,) = [data_files(v) for v in (reference.data_root / "published").glob("*/*/v*")]
     assert points >= 8  # the bundle's files, the intent, the rename, the outcome, the delivery
     for crash_at in range(1, points + 1):
