@@ -10,6 +10,7 @@ incomplete again until it succeeds: the ledger alone cannot see a partition a cr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,8 +93,6 @@ def partition_problem(data_root: Path, entry: Ingested, data: bytes | None = Non
     `data` is the partition file's bytes when the caller has read them (so what is checked is
     what it uses); otherwise the file is read here.
     """
-    import hashlib
-
     path = Zones(data_root).restricted_partition(entry.night) / PARTITION_FILE
     if data is None:
         if not path.is_file():

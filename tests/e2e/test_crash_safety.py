@@ -216,16 +216,21 @@ def published_versions_are_whole(root: Path, audit_url: str) -> None:
 
 
 def every_outcome_follows_its_intent(audit_url: str) -> None:
+    """Each publication or delivery row comes after an intent row for the same bundle and
+    recipient."""
+    from istv.audit_log import INTENTS
+
     log = AuditLog(audit_url)
     try:
-        events = [e["event"] for e in log.entries()]
+        entries = log.entries()
     finally:
         log.close()
-    for i, event in enumerate(events):
-        if event == "publication":
-            assert "publication_intent" in events[:i], events
-        if event in ("delivery", "resend", "delivery_failed"):
-            assert "delivery_intent" in events[:i], events
+    outcome_of = {o: intent for intent, outcomes in INTENTS.items() for o in outcomes}
+    for i, entry in enumerate(entries):
+        if entry["event"] in outcome_of:
+            key = (outcome_of[entry["event"]], entry["version"], entry["recipient"])
+            earlier = {(e["event"], e["version"], e["recipient"]) for e in entries[:i]}
+            assert key in earlier, [e["event"] for e in entries]
 
 
 def data_files(version: Path) -> list[tuple[str, str]]:
