@@ -1,7 +1,9 @@
 """Deliver a published bundle (or its sealed files) to a partner's target, and log it.
 
 Delivery is at-least-once and idempotent: a version folder appears at the target in one rename
-(files go to a temporary folder beside it first), so a partner never sees half a version; sending
+(files go to a locked temporary folder beside it first, flushed to disk before the rename, and a
+killed sender's leftover is cleared by the next delivery), so a partner never sees half a
+version; sending
 a version the target already holds replaces nothing and is logged as a resend; a target holding
 the same version with different content is refused, because published versions are immutable.
 
@@ -10,7 +12,8 @@ Targets (a partner's `delivery` mapping):
   {"type": "sftp", "host", "port" (22), "username", "directory", "known_hosts", "key_file"}
 SFTP always checks the server's host key against `known_hosts`, authenticates with the key file
 only (no password, agent or ssh config), and retries connection failures a bounded number of
-times. Every delivery, resend and failure is appended to the audit log with file names and sha256.
+times. Every delivery, resend and failure is appended to the audit log with file names and sha256,
+after an intent row written before anything is sent.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from pathlib import Path, PurePosixPath
 import asyncssh
 
 from istv.audit_log import AuditEntry, AuditLog
-from istv.zones import sha256_file
+from istv.zones import clear_abandoned, make_temp_dir, rename_durably, sha256_file
 
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 SFTP_KEYS = ("host", "username", "directory", "known_hosts", "key_file")
@@ -64,7 +66,8 @@ def deliver(
     *,
     products: str = "",
 ) -> DeliveryResult:
-    """Send `files` to target/<partner>/<period>/<version>/ and record it in the audit log.
+    """Send `files` to target/<partner>/<period>/<version>/ and record it in the audit log:
+    a delivery_intent row before sending, the outcome (delivery, resend) after.
 
     Names are checked before any I/O so that no partner id, period, version or file name can
     reach outside the target folder. A failure is logged as delivery_failed, then re-raised.
@@ -109,6 +112,7 @@ def deliver(
             )
         )
 
+    log("delivery_intent")  # before the act: a killed run still leaves what it set out to do
     try:
         if kind == "local":
             status = _deliver_local(files, listed, destination)
@@ -135,20 +139,22 @@ def _deliver_local(files: list[Path], listed: list[dict], destination: Path) -> 
     expected = {(f["name"], f["sha256"]) for f in listed}
     if destination.exists():
         return _resend_or_conflict(_local_digests(destination), expected, destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    clear_abandoned(destination.parent, f".{destination.name}.")  # killed senders' copies
+    staging, lock = make_temp_dir(destination.parent, f".{destination.name}.tmp-")
     try:
         for source in files:
             shutil.copyfile(source, staging / source.name)
         if _local_digests(staging) != expected:
             raise DeliveryError(f"{destination}: a copied file differs from its source")
         try:
-            os.rename(staging, destination)
+            rename_durably(staging, destination)
         except OSError:  # another sender made the version first
             return _resend_or_conflict(_local_digests(destination), expected, destination)
         return "delivered"
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        os.close(lock)
+        if staging.exists():
+            shutil.rmtree(staging)
 
 
 def _local_digests(folder: Path) -> set[tuple[str, str]]:

@@ -2,7 +2,8 @@
 where the partner's configuration allows it, and every publication and delivery in the audit log.
 
 A bundle that is unchanged is not published again, but it is still delivered (and its
-publication logged if an earlier run failed before logging it): delivery is
+publication logged if an earlier run was killed after publishing, before logging it; its intent
+row was written before): delivery is
 at-least-once, and a target that already holds the same version records a resend and replaces
 nothing (exports/delivery.py).
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from exports.delivery import deliver
 from exports.publish import MANIFEST, Publication, PublicationBlocked, publish
-from istv.audit_log import AuditEntry, AuditLog
+from istv.audit_log import AuditLog, publication_entry
 from istv.partners import Partner
 from istv.periods import Period
 from istv.settings import Settings
@@ -44,20 +45,8 @@ def publish_and_deliver(settings: Settings, partner: Partner, period: Period, ru
             and e["version"] == publication.version
             for e in audit.entries(partner=partner.id)
         )
-        if not logged:  # also catches a publication whose log entry failed last time
-            audit.record(
-                AuditEntry(
-                    event="publication",
-                    partner=partner.id,
-                    period=period.label,
-                    products=",".join(_products(manifest)),
-                    version=publication.version,
-                    files=[{"name": f["path"], "sha256": f["sha256"]} for f in manifest["files"]],
-                    policy_version=policy_version,
-                    run_id=run_id,
-                    recipient=f"published:{publication.folder}",
-                )
-            )
+        if not logged:  # a run killed between the publication and its outcome row
+            audit.record(publication_entry("publication", manifest, publication.folder, run_id))
         files = outgoing_files(settings, partner, publication)
         result = deliver(
             files,
@@ -136,9 +125,3 @@ def _under_root(settings: Settings, path: str) -> Path:
     candidate = Path(path)
     return candidate if candidate.is_absolute() else settings.data_root / candidate
 
-
-def _products(manifest: dict) -> list[str]:
-    names = {f.get("product") for f in manifest["files"]} | {
-        p for f in manifest["files"] for p in f.get("products", [])
-    }
-    return sorted(n for n in names if n)

@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -44,13 +43,21 @@ from istv.partners import Partner, area_lsoas
 from istv.periods import Period
 from istv.settings import Settings
 from istv.versions import BuiltFrom, built_from, ledger_mark, record_built_from
-from istv.zones import Zones, sha256_file, write_atomic
+from istv.zones import (
+    Zones,
+    clear_abandoned,
+    make_temp_dir,
+    rename_durably,
+    sha256_file,
+    write_atomic,
+)
 from schemas import load_products
 
 if TYPE_CHECKING:
     from transforms.gazetteer import Gazetteer
 
 MANIFEST = "manifest.json"
+STAGING = ".staging-"  # prefix of the folder a bundle is built in, beside its versions
 POINT_PRODUCTS = ("hotspots", "istv_records")  # products that also go out as GeoJSON points
 TABLE_WRITERS = {"csv": write_csv, "parquet": write_parquet, "geojson": write_geojson}
 
@@ -69,6 +76,10 @@ class PublicationBlocked(Exception):
             + (f"Audit report: {report}. " if report else "")
             + "Fix the cause, then clear this task or wait for the next run: the period stays due."
         )
+
+
+class PublishRace(RuntimeError):
+    """Another run published this version first, with different data: retry to make the next."""
 
 
 @dataclass(frozen=True)
@@ -92,21 +103,23 @@ class Publication:
 def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -> Publication:
     """Publish `partner`'s products for `period` (or find them already published)."""
     refuse_if_past_retention(period, dt.date.today())
-    require_complete(settings.ledger_url, period)
+    require_complete(settings.ledger_url, period, settings.data_root)
     mark = ledger_mark(settings.ledger_url, period)  # before reading: a later re-run shows
     zones = Zones(settings.data_root)
     products = list(partner.products_for(period))
     trend_periods = period.last(12)
     gazetteer = _gazetteer(settings)
     area = area_lsoas(partner, gazetteer.lsoas)
-    records = read_restricted(zones, period.nights())
+    records = read_restricted(zones, period.nights(), settings.ledger_url)
     complete = {p.label for p in trend_periods if not missing_nights(settings.ledger_url, p)}
     tables = build_products(
         records=records,
         area_lsoas=area,
         period=period,
-        previous=read_restricted(zones, period.previous().nights()),
-        trend_records=read_restricted(zones, [n for p in trend_periods for n in p.nights()]),
+        previous=read_restricted(zones, period.previous().nights(), settings.ledger_url),
+        trend_records=read_restricted(
+            zones, [n for p in trend_periods for n in p.nights()], settings.ledger_url
+        ),
         trend_periods=trend_periods,
         products=products,
         complete=complete,
@@ -117,8 +130,8 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     notes = comparison_notes(settings.ledger_url, period, trend_periods)
 
     home = zones.published / partner.id / period.label
-    home.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=home))
+    clear_abandoned(home, STAGING)  # what killed runs left; a live run's staging is locked
+    staging, lock = make_temp_dir(home, STAGING)
     try:
         files = write_bundle(disclosed, partner, period, policy, notes, staging)
         latest = _latest_version(home)
@@ -170,10 +183,12 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
             raise PublicationBlocked(partner.id, period.label, offences)
         target = home / version
         record_built_from(settings.ledger_url, partner.id, period.label, version, built)
-        os.replace(staging, target)
-        return Publication(partner.id, period.label, version, target, "published")
+        status = release(settings, staging, target, run_id)
+        return Publication(partner.id, period.label, version, target, status)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        os.close(lock)
+        if staging.exists():
+            shutil.rmtree(staging)
 
 
 def refuse_if_past_retention(period: Period, today: dt.date) -> None:
@@ -240,21 +255,55 @@ def write_bundle(
     return files
 
 
-def read_restricted(zones: Zones, nights: list[dt.date]) -> pd.DataFrame:
-    """The restricted records of the given nights (partitions that exist)."""
+def read_restricted(zones: Zones, nights: list[dt.date], ledger_url: str) -> pd.DataFrame:
+    """The restricted records of the given nights that the ledger calls ingested.
+
+    Fails closed (UnverifiedPartition, naming the night) when such a night's partition is
+    missing or is not the one the ledger recorded (a re-run killed or under way): never
+    publish a partial night. Nights past retention whose partitions are deleted are left out.
+    """
+    import pyarrow as pa
+
+    from istv.completeness import read_ingested
+    from istv.retention import restricted_kept_from, retention_settings
     from schemas import restricted_schema
 
-    paths = [zones.restricted_partition(n.isoformat()) / "part-0.parquet" for n in nights]
-    frames = [pq.read_table(p).to_pandas() for p in paths if p.exists()]
-    for path, frame in zip([p for p in paths if p.exists()], frames, strict=True):
-        if "location_class" not in frame.columns:  # fail closed: never publish a partial night
-            raise ValueError(
-                f"{path.parent.name} has no geocoding columns: the night is being re-run. "
-                "Publish after istv_nightly has finished it."
-            )
+    kept_from = restricted_kept_from(dt.date.today(), retention_settings().restricted_months)
+    files = read_ingested(zones.root, ledger_url, nights, kept_from)
+    frames = [pq.read_table(pa.BufferReader(data)).to_pandas() for data in files]
     if not frames:
         return restricted_schema().empty_table().to_pandas()
     return pd.concat(frames, ignore_index=True)
+
+
+def release(settings: Settings, staging: Path, target: Path, run_id: str) -> str:
+    """Rename the finished staging folder to its version, with the audit log's intent row
+    written before and its publication row after: no bundle is published unlogged.
+
+    A losing concurrent run finds the version made: "unchanged" if its data files are the
+    same, else PublishRace (retry: the next run makes the next version).
+    """
+    from istv.audit_log import AuditLog, publication_entry
+
+    manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
+    audit = AuditLog(settings.audit_url)
+    try:
+        audit.record(publication_entry("publication_intent", manifest, target, run_id))
+        try:
+            rename_durably(staging, target)
+        except OSError:
+            if not (target / MANIFEST).is_file():
+                raise
+            if _digests(_data_files(target)) != _digests(_data_files(staging)):
+                raise PublishRace(
+                    f"{target}: another run published this version first, with different "
+                    "data; nothing was replaced. Publish again to make the next version."
+                ) from None
+            return "unchanged"
+        audit.record(publication_entry("publication", manifest, target, run_id))
+    finally:
+        audit.close()
+    return "published"
 
 
 def _map_inputs(settings: Settings, gazetteer: Gazetteer, area: set[str]) -> MapInputs:

@@ -1,6 +1,10 @@
 """The disclosure audit log: one row per publication, delivery, resend or failed delivery, and
 one row per download portal event (sign-in, sign-out, download, refused request).
 
+A publication or delivery is logged twice: an intent row ("publication_intent",
+"delivery_intent") before the act, and its outcome after. A process killed in between leaves an
+intent without an outcome, which `istv audit-log` marks, so nothing is ever disclosed unlogged.
+
 A data sharing agreement asks for every disclosure to be logged and reproducible, so the log is
 append-only twice over: this class offers no update or delete, and the database itself refuses
 UPDATE and DELETE on the table (triggers created with it, for SQLite and PostgreSQL), so a mistake
@@ -15,11 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-EVENTS = ("publication", "delivery", "resend", "delivery_failed")
+INTENTS = {"publication_intent": ("publication",),
+           "delivery_intent": ("delivery", "resend", "delivery_failed")}  # fmt: skip
+EVENTS = ("publication", "delivery", "resend", "delivery_failed", *INTENTS)
 
 METADATA = sa.MetaData()
 DISCLOSURES = sa.Table(
@@ -192,16 +199,43 @@ class AuditLog:
         self.engine.dispose()
 
 
+def publication_entry(event: str, manifest: dict, folder: Path, run_id: str) -> AuditEntry:
+    """The publication (or its intent) of the bundle whose manifest is given, at folder."""
+    files = manifest["files"]
+    products = {f.get("product") for f in files} | {p for f in files for p in f.get("products", [])}
+    return AuditEntry(
+        event=event,
+        partner=manifest["partner"]["id"],
+        period=manifest["period"]["label"],
+        products=",".join(sorted(p for p in products if p)),
+        version=manifest["version"],
+        files=[{"name": f["path"], "sha256": f["sha256"]} for f in files],
+        policy_version=manifest["policy"]["version"],
+        run_id=run_id,
+        recipient=f"published:{folder}",
+    )
+
+
 def format_entries(entries: list[dict]) -> str:
-    """One block per entry for `istv audit-log`: a header line, then each file and its sha256."""
+    """One block per entry for `istv audit-log`: a header line, then each file and its sha256.
+
+    An intent with no later outcome for the same partner, period, version and recipient is
+    marked: its run was killed or failed before it could say what happened.
+    """
     if not entries:
         return "no audit log entries"
     blocks = []
-    for e in entries:
+    for i, e in enumerate(entries):
+        unresolved = e["event"] in INTENTS and not any(
+            later["event"] in INTENTS[e["event"]]
+            and all(later[key] == e[key] for key in ("partner", "period", "version", "recipient"))
+            for later in entries[i + 1 :]
+        )
         header = (
             f"{e['recorded_at']:%Y-%m-%d %H:%M:%S}Z {e['event']} {e['partner']} {e['period']} "
             f"{e['version']} products={e['products'] or '-'} policy={e['policy_version']} "
             f"run={e['run_id']} to {e['recipient']}"
+            + (" (no outcome recorded: check the target)" if unresolved else "")
         )
         files = [f"    {f['sha256']}  {f['name']}" for f in e["files"]]
         blocks.append("\n".join([header, *files]))

@@ -27,6 +27,9 @@ RUNS = sa.Table(
     sa.Column("quarantined", sa.Integer),
     sa.Column("out_of_scope", sa.Integer),
     sa.Column("restricted_rows", sa.Integer),
+    # sha256 of what the stage wrote (geocode: the partition's data file); added after the
+    # first release, so RunLedger adds it to older ledgers (nullable: old rows hold NULL)
+    sa.Column("output_sha256", sa.String(64)),
     sa.Column("message", sa.Text),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -45,6 +48,7 @@ class LedgerEntry:
     quarantined: int | None = None
     out_of_scope: int | None = None
     restricted_rows: int | None = None
+    output_sha256: str | None = None
     message: str | None = None
 
 
@@ -52,6 +56,7 @@ class RunLedger:
     def __init__(self, url: str):
         self.engine = sa.create_engine(url)
         METADATA.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def record(self, entry: LedgerEntry) -> None:
         row = {**entry.__dict__, "recorded_at": dt.datetime.now(dt.UTC)}
@@ -67,3 +72,15 @@ class RunLedger:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Add columns newer than a ledger's table (nullable, so its rows stay as they were)."""
+    present = {column["name"] for column in sa.inspect(engine).get_columns(RUNS.name)}
+    with engine.begin() as connection:
+        for column in RUNS.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(
+                    sa.text(f"ALTER TABLE {RUNS.name} ADD COLUMN {column.name} {kind}")
+                )

@@ -29,7 +29,14 @@ from istv.volume import (
     stored_history,
     stored_rows,
 )
-from istv.zones import Zones, replace_dir, sha256_file, write_atomic
+from istv.zones import (
+    PARTITION_FILE,
+    Zones,
+    recover_dir,
+    replace_dir,
+    sha256_file,
+    write_atomic,
+)
 from schemas import load_contract
 from transforms.ingest import SourceError, read_export, read_sql
 from transforms.mapping import Mapping
@@ -184,7 +191,8 @@ def validate_night(
 def depersonalise_night(
     settings: Settings, night: dt.date, validated_path: str, run_id: str
 ) -> dict:
-    """Write the night's pseudonymised records to restricted/, replacing any earlier run's."""
+    """Write the night's pseudonymised records to restricted/, replacing any earlier run's
+    (after undoing what a killed earlier run of this partition left, zones.recover_dir)."""
     zones = Zones(settings.data_root)
     key = load_key(demo_dir=settings.data_root / "secrets" if settings.demo else None)
     frame = pq.read_table(validated_path).to_pandas()
@@ -193,7 +201,7 @@ def depersonalise_night(
     table = depersonalise(frame, parsed, key, lookup)
     partition = replace_dir(
         zones.restricted_partition(night.isoformat()),
-        lambda tmp: pq.write_table(table, tmp / "part-0.parquet", compression="zstd"),
+        lambda tmp: pq.write_table(table, tmp / PARTITION_FILE, compression="zstd"),
     )
     _ledger(
         settings,
@@ -209,20 +217,27 @@ def depersonalise_night(
 
 
 def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_id: str) -> dict:
-    """Read the night's location texts as places and add the columns to its partition."""
+    """Read the night's location texts as places and (re)compute the partition's location
+    columns from its depersonalised ones, so a retry or re-run writes the same bytes.
+
+    The ledger entry records the partition's sha256 and rows: a night counts as ingested only
+    while the partition on disk is that one (istv/completeness.py).
+    """
     import pyarrow as pa
 
     from schemas import restricted_schema
     from transforms.geocode import Geocoder, locate_records
 
     partition = Path(restricted_path)
-    records = pq.read_table(partition / "part-0.parquet").to_pandas()
+    recover_dir(partition)  # a killed earlier swap may have parked the partition
+    depersonalised = restricted_schema(geocoded=False).names
+    records = pq.read_table(partition / PARTITION_FILE, columns=depersonalised).to_pandas()
     geocoder = Geocoder.from_reference(settings.reference_dir)
     located = locate_records(records, geocoder, place_of_injury_classes())
     records = pd.concat([records, located], axis=1)
     table = pa.Table.from_pandas(records, schema=restricted_schema(), preserve_index=False)
     replace_dir(
-        partition, lambda tmp: pq.write_table(table, tmp / "part-0.parquet", compression="zstd")
+        partition, lambda tmp: pq.write_table(table, tmp / PARTITION_FILE, compression="zstd")
     )
     placed = int((located["place_id"].notna() | located["lsoa21cd"].notna()).sum())
     _ledger(
@@ -233,6 +248,7 @@ def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_
             "geocode",
             "ok",
             restricted_rows=table.num_rows,
+            output_sha256=sha256_file(partition / PARTITION_FILE),
             message=f"{placed} of {table.num_rows} records placed "
                     f"(location lexicon {geocoder.lexicon.version})",
         ),

@@ -13,6 +13,14 @@ restricted/geocode_review/night=D.csv   the geocoding review queue (location tex
 restricted/attendances/arrival_date=D   when D's month is before the month `restricted_months`
                                         calendar months before today's month: whole months are
                                         kept (24 months on 2026-11-05 keeps 2024-11-01 onwards).
+                                        Hidden copies of a partition (`.arrival_date=D.*`, left
+                                        by a killed run) go on the same schedule, whatever age.
+crash leftovers                         hidden entries (`.<name>.*`, `.staging-*`) in the
+                                        folders the pipeline writes (the zones above and
+                                        LEFTOVER_FOLDERS): nothing
+                                        keeps hidden files there, so one modified more than
+                                        LEFTOVER_GRACE ago and not locked by a live process is
+                                        what a killed write left; deleted at any date.
 
 Nothing else is touched. Symlinks are never followed (or deleted), zones that resolve outside the
 data root are skipped, and entries whose names do not parse are left alone; all of these are
@@ -26,22 +34,34 @@ import datetime as dt
 import logging
 import os
 import re
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from istv.zones import Zones
+from istv.zones import Zones, abandoned, remove
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDENTIFIABLE_DAYS = 30
 DEFAULT_RESTRICTED_MONTHS = 24
-ZONES = ("landing", "quarantine", "inbox", "geocode_review", "restricted")
+ZONES = ("landing", "quarantine", "inbox", "geocode_review", "restricted", "leftovers")
+# Folders (globs under the data root) whose hidden entries can only be crash leftovers.
+LEFTOVER_FOLDERS = (
+    "landing/night=*",
+    "quarantine/night=*",
+    "reports/night=*",
+    "restricted/geocode_review",
+    "published/*/*",
+    "sealed/*/*/*",
+    "outbox/*/*",
+)
+LEFTOVER_GRACE = dt.timedelta(hours=6)  # far longer than any run: never a write in progress
 REVIEW = re.compile(r"night=(\d{4}-\d{2}-\d{2})\.csv")
 LANDING_FOLDERS = frozenset({"inbox", "ground_truth"})  # in landing/, but not nights
 DATE_IN_NAME = re.compile(r"\d{4}-\d{2}-\d{2}")
+HIDDEN_PARTITION = re.compile(r"\.arrival_date=(\d{4}-\d{2}-\d{2})\..+")
 
 
 @dataclass(frozen=True)
@@ -104,8 +124,10 @@ def apply_retention(
     identifiable_days: int,
     restricted_months: int,
     dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> RetentionReport:
-    """Delete what is past its retention period under data_root (see the module docstring)."""
+    """Delete what is past its retention period under data_root (see the module docstring);
+    `now` (default: the clock) dates the grace of crash leftovers."""
     if identifiable_days < 1 or restricted_months < 1:
         raise ValueError("retention periods must be at least 1 day and 1 month")
     zones = Zones(Path(data_root).resolve())
@@ -113,21 +135,23 @@ def apply_retention(
     keep_from = today - dt.timedelta(days=identifiable_days)
     keep_month_from = restricted_kept_from(today, restricted_months)
 
+    older_than = (now or dt.datetime.now(dt.UTC)) - LEFTOVER_GRACE
+
     def identifiable(day: dt.date) -> bool:
         return day < keep_from
 
-    _sweep_partitions(zones, zones.landing, "night=", identifiable, "landing", report)
-    _sweep_partitions(zones, zones.quarantine, "night=", identifiable, "quarantine", report)
+    sweep = partial(_sweep_partitions, zones, report=report, older_than=older_than)
+    sweep(zones.landing, "night=", identifiable, "landing")
+    sweep(zones.quarantine, "night=", identifiable, "quarantine")
     _sweep_inbox(zones, keep_from, report)
     _sweep_review(zones, keep_from, report)
-    _sweep_partitions(
-        zones,
+    sweep(
         zones.restricted / "attendances",
         "arrival_date=",
         lambda day: day < keep_month_from,
         "restricted",
-        report,
     )
+    _sweep_leftovers(zones, older_than, report)
     _log(report, keep_from, keep_month_from)
     return report
 
@@ -139,17 +163,54 @@ def _sweep_partitions(
     expired: Callable[[dt.date], bool],
     zone: str,
     report: RetentionReport,
+    older_than: dt.datetime,
 ) -> None:
     for entry in _entries(zones, directory, report):
         if zone == "landing" and entry.name in LANDING_FOLDERS:
+            continue
+        if entry.name.startswith("."):  # a killed run's copy, e.g. .arrival_date=D.old-...
+            hidden = HIDDEN_PARTITION.fullmatch(entry.name)
+            day = _date(hidden.group(1)) if hidden else None
+            if day is not None and expired(day):  # the same schedule as the partition
+                if not report.dry_run:
+                    remove(entry)
+                report.deleted[zone].append(f"{day.isoformat()} (hidden copy)")
+            elif _leftover(entry, older_than):
+                if not report.dry_run:
+                    remove(entry)
+                report.deleted["leftovers"].append(_relative(zones, entry))
             continue
         day = _date(entry.name.removeprefix(prefix)) if entry.name.startswith(prefix) else None
         if day is None or not entry.is_dir():
             report.skipped.append(f"{_relative(zones, entry)}: name does not parse")
         elif expired(day):
             if not report.dry_run:
-                shutil.rmtree(entry)
+                remove(entry)
             report.deleted[zone].append(day.isoformat())
+
+
+def _sweep_leftovers(zones: Zones, older_than: dt.datetime, report: RetentionReport) -> None:
+    """Hidden entries of LEFTOVER_FOLDERS last modified before older_than and not locked."""
+    folders = sorted({f for pattern in LEFTOVER_FOLDERS for f in zones.root.glob(pattern)})
+    for folder in folders:
+        if folder.is_symlink() or not folder.is_dir():
+            continue  # not followed (a symlinked night is reported by its zone's sweep)
+        if not folder.resolve().is_relative_to(zones.root):
+            continue
+        for entry in sorted(folder.iterdir()):
+            if not entry.name.startswith("."):
+                continue
+            if entry.is_symlink():
+                report.skipped.append(f"{_relative(zones, entry)}: symlink, not followed")
+            elif _leftover(entry, older_than):
+                if not report.dry_run:
+                    remove(entry)
+                report.deleted["leftovers"].append(_relative(zones, entry))
+
+
+def _leftover(entry: Path, older_than: dt.datetime) -> bool:
+    modified = dt.datetime.fromtimestamp(entry.lstat().st_mtime, dt.UTC)
+    return modified < older_than and abandoned(entry)
 
 
 def _sweep_inbox(zones: Zones, keep_from: dt.date, report: RetentionReport) -> None:

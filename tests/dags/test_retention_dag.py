@@ -51,5 +51,6 @@ def test_a_run_deletes_what_is_expired_on_its_local_date(retention_dag, tmp_path
         "inbox": 0,
         "geocode_review": 0,
         "restricted": 1,
+        "leftovers": 0,
         "skipped": 0,
     }

@@ -11,14 +11,19 @@ from pathlib import Path
 from istv.demo import nightly_logical_date
 
 
-def ingest_nights(settings, nights: list[dt.date], run_prefix: str) -> None:
-    """The nightly stages for each night, called as the DAG's tasks call them (no Airflow)."""
+def ingest_nights(
+    settings, nights: list[dt.date], run_prefix: str, allow_shrink: bool = False
+) -> None:
+    """The nightly stages for each night, called as the DAG's tasks call them (no Airflow);
+    `allow_shrink` is a person's say-so that a smaller re-run may replace a stored night."""
     from istv import nightly
 
     for night in nights:
         run = f"{run_prefix}__{night}"
         landed = nightly.extract(settings, night, run)
-        checked = nightly.validate_night(settings, night, landed["landing_path"], run)
+        checked = nightly.validate_night(
+            settings, night, landed["landing_path"], run, allow_shrink=allow_shrink
+        )
         stored = nightly.depersonalise_night(settings, night, checked["validated_path"], run)
         nightly.geocode_night(settings, night, stored["restricted_path"], run)
 

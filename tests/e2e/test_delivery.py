@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from istv.zones import sha256_file
 from tests.servers import _free_port
 
 PARTNER, PERIOD, VERSION = "cardiff-csp", "2026-10", "v1"
+# Every send is logged before it starts (its intent), then with what happened.
+INTENT_THEN = {o: ["delivery_intent", o] for o in ("delivery", "resend", "delivery_failed")}
 
 
 @pytest.fixture
@@ -72,10 +75,12 @@ def test_local_delivery_then_resend_replaces_nothing(tmp_path, bundle, audit):
     assert again.status == "resent"
     assert snapshot(landed) == before
     entries = audit.entries(partner=PARTNER)
-    assert [e["event"] for e in entries] == ["delivery", "resend"]
-    assert entries[0]["files"] == [{"name": p.name, "sha256": sha256_file(p)} for p in bundle]
-    assert entries[0]["recipient"] == first.recipient
-    assert entries[0]["products"] == "hotspots,trend"
+    assert [e["event"] for e in entries] == INTENT_THEN["delivery"] + INTENT_THEN["resend"]
+    listed = [{"name": p.name, "sha256": sha256_file(p)} for p in bundle]
+    for entry in entries:  # the intent says what it set out to send, to whom: the same
+        assert entry["files"] == listed
+        assert entry["recipient"] == first.recipient
+        assert entry["products"] == "hotspots,trend"
 
 
 def test_local_version_with_different_content_is_refused(tmp_path, bundle, audit):
@@ -87,7 +92,9 @@ def test_local_version_with_different_content_is_refused(tmp_path, bundle, audit
     with pytest.raises(VersionConflict, match="immutable"):
         send(bundle, target, audit)
     assert snapshot(landed) == before
-    assert [e["event"] for e in audit.entries()] == ["delivery", "delivery_failed"]
+    assert [e["event"] for e in audit.entries()] == (
+        INTENT_THEN["delivery"] + INTENT_THEN["delivery_failed"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,6 +124,22 @@ def test_unsafe_file_names_are_refused(tmp_path, bundle, audit, name):
         send([*bundle, tmp_path / name], target, audit)
     assert not (tmp_path / "drop").exists()
     assert audit.entries() == []
+
+
+def test_a_killed_senders_leftover_is_cleared_and_a_live_senders_kept(tmp_path, bundle, audit):
+    from istv.zones import make_temp_dir
+
+    target = {"type": "local", "path": str(tmp_path / "drop")}
+    period = tmp_path / "drop" / PARTNER / PERIOD
+    killed = period / f".{VERSION}.tmp-killed"
+    (killed / "hotspots.csv").parent.mkdir(parents=True)
+    (killed / "hotspots.csv").write_text("half a copy", encoding="utf-8")
+    live, lock = make_temp_dir(period, f".{VERSION}.tmp-")  # another sender, still copying
+    try:
+        assert send(bundle, target, audit).status == "delivered"
+        assert sorted(p.name for p in period.iterdir()) == sorted([live.name, VERSION])
+    finally:
+        os.close(lock)
 
 
 # --- SFTP --------------------------------------------------------------------------------------
@@ -205,8 +228,8 @@ def test_sftp_delivery_arrives_byte_identical_and_resend_replaces_nothing(
     assert again.status == "resent"
     assert snapshot(landed) == before
     entries = audit.entries()
-    assert [e["event"] for e in entries] == ["delivery", "resend"]
-    assert entries[1]["files"] == [{"name": p.name, "sha256": sha256_file(p)} for p in bundle]
+    assert [e["event"] for e in entries] == INTENT_THEN["delivery"] + INTENT_THEN["resend"]
+    assert entries[3]["files"] == [{"name": p.name, "sha256": sha256_file(p)} for p in bundle]
 
 
 def test_sftp_version_with_different_files_is_refused(tmp_path, bundle, audit, sftp_server):
@@ -216,7 +239,9 @@ def test_sftp_version_with_different_files_is_refused(tmp_path, bundle, audit, s
     send(bundle, target, audit)
     with pytest.raises(VersionConflict):
         send(bundle[:2], target, audit)
-    assert [e["event"] for e in audit.entries()] == ["delivery", "delivery_failed"]
+    assert [e["event"] for e in audit.entries()] == (
+        INTENT_THEN["delivery"] + INTENT_THEN["delivery_failed"]
+    )
 
 
 def test_sftp_refuses_a_server_whose_host_key_is_not_known(tmp_path, bundle, audit, sftp_server):
@@ -225,7 +250,7 @@ def test_sftp_refuses_a_server_whose_host_key_is_not_known(tmp_path, bundle, aud
     with pytest.raises(asyncssh.HostKeyNotVerifiable):
         send(bundle, target, audit)
     assert not (sftp_server.root / "inbox" / PARTNER).exists()
-    assert [e["event"] for e in audit.entries()] == ["delivery_failed"]
+    assert [e["event"] for e in audit.entries()] == INTENT_THEN["delivery_failed"]
 
 
 def test_sftp_refuses_a_client_key_others_can_read(tmp_path, bundle, audit, sftp_server):
@@ -249,6 +274,6 @@ def test_sftp_unreachable_retries_then_fails_and_logs_it(tmp_path, bundle, audit
     with pytest.raises(DeliveryError, match="after 3 attempts"):
         send(bundle, target, audit)
     assert waits == list(delivery.BACKOFF_SECONDS)
-    (failed,) = audit.entries()
-    assert failed["event"] == "delivery_failed"
+    intent, failed = audit.entries()
+    assert (intent["event"], failed["event"]) == ("delivery_intent", "delivery_failed")
     assert failed["recipient"].startswith("sftp://istv@127.0.0.1:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import shutil
@@ -194,14 +195,17 @@ def test_republishing_is_byte_identical_and_changed_data_is_a_new_version(data_r
     assert (again.status, again.version) == ("unchanged", "v1")
     assert file_digests(first.folder) == before
 
-    partition = next((data_root / "restricted" / "attendances").glob("*/part-0.parquet"))
-    late = pq.read_table(partition).to_pandas()
-    pq.write_table(pq.read_table(partition).slice(0, max(len(late) - 3, 0)), partition)
+    # corrected records: the trust re-sends a night's export without 60 wrongly included rows,
+    # and a person lets the smaller night replace the stored one
+    night = MONTH.start + dt.timedelta(days=4)
+    export = data_root / "landing" / "inbox" / f"ed_export_{night}.csv"
+    rows = pd.read_csv(export, dtype=str, keep_default_na=False)
+    rows.iloc[:-60].to_csv(export, index=False)
+    ingest_nights(settings, [night], "corrected", allow_shrink=True)
     changed = publish(settings, partner, MONTH, "run-3")
     assert (changed.status, changed.version) == ("published", "v2")
     assert file_digests(first.folder) == before  # v1 is never overwritten
     manifest = json.loads((changed.folder / "manifest.json").read_text())
-    night = partition.parent.name.split("=")[1]
     assert manifest["reason"] == f"since v1: late or corrected records for {night}"
 
 
@@ -268,23 +272,49 @@ def test_publish_cli_publishes_then_reports_unchanged(data_root):
     assert log.exit_code == 0 and "publication" in log.output and "resend" in log.output
 
 
-def test_a_publication_whose_log_entry_failed_is_logged_on_the_next_run(data_root, monkeypatch):
+def test_nothing_is_published_while_the_audit_log_cannot_be_written(data_root, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from exports.dispatch import publish_and_deliver
+
+    partner = next(p for p in load_partners() if p.id == "nb-police-tasking")
+    monkeypatch.setenv("ISTV_AUDIT_URL", f"sqlite:///{data_root / 'missing' / 'audit.sqlite'}")
+    with pytest.raises(OperationalError):  # the audit database cannot be opened
+        publish_and_deliver(Settings.from_env(), partner, WEEK, "run-1")
+    home = data_root / "published" / partner.id / WEEK.label
+    assert list(home.iterdir()) == []  # the intent row comes first: no bundle, no staging left
+    assert not (data_root / "outbox" / partner.id).exists()
+
+
+def test_a_publication_whose_outcome_row_was_lost_is_logged_on_the_next_run(
+    data_root, monkeypatch
+):
     from exports.dispatch import publish_and_deliver
     from istv.audit_log import AuditLog
 
     partner = next(p for p in load_partners() if p.id == "nb-police-tasking")
-    monkeypatch.setenv("ISTV_AUDIT_URL", f"sqlite:///{data_root / 'missing' / 'audit.sqlite'}")
-    from sqlalchemy.exc import OperationalError
+    record = AuditLog.record
 
-    with pytest.raises(OperationalError):  # the audit database cannot be opened
+    def lose_outcome(self, entry):
+        if entry.event == "publication":
+            raise OSError("the run was stopped here")
+        record(self, entry)
+
+    monkeypatch.setattr(AuditLog, "record", lose_outcome)
+    with pytest.raises(OSError, match="stopped here"):
         publish_and_deliver(Settings.from_env(), partner, WEEK, "run-1")
-    monkeypatch.delenv("ISTV_AUDIT_URL")
+    monkeypatch.setattr(AuditLog, "record", record)
     result = publish_and_deliver(Settings.from_env(), partner, WEEK, "run-2")
-    assert result["status"] == "unchanged"
+    assert (result["status"], result["version"]) == ("unchanged", "v1")
     log = AuditLog(Settings.from_env().audit_url)
-    events = [e["event"] for e in log.entries(partner=partner.id)]
+    events = [(e["event"], e["run_id"]) for e in log.entries(partner=partner.id)]
     log.close()
-    assert events == ["publication", "delivery"]
+    assert events == [
+        ("publication_intent", "run-1"),
+        ("publication", "run-2"),
+        ("delivery_intent", "run-2"),
+        ("delivery", "run-2"),
+    ]
 
 
 def test_a_demo_partner_certificate_is_refused_outside_demo_mode(data_root, monkeypatch):

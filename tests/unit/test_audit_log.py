@@ -123,3 +123,35 @@ def test_format_entries_lists_each_file_with_its_checksum(log):
     assert "delivery cardiff-csp 2026-10 v1" in text
     assert f"{'a' * 64}  hotspots.csv" in text
     assert "sftp://istv@127.0.0.1:2222/inbox" in text
+
+
+def test_an_intent_without_its_outcome_is_marked(log):
+    log.record(entry(event="delivery_intent"))
+    log.record(entry(event="delivery"))
+    log.record(entry(event="delivery_intent", version="v2"))  # killed before its outcome
+    lines = [line for line in format_entries(log.entries()).splitlines() if "cardiff" in line]
+    assert [("no outcome recorded" in line) for line in lines] == [False, False, True]
+    assert " delivery_intent cardiff-csp 2026-10 v2 " in lines[2]
+
+
+def test_publication_entry_lists_the_manifests_files_and_products(tmp_path):
+    from istv.audit_log import publication_entry
+
+    manifest = {
+        "partner": {"id": "cardiff-csp", "name": "Cardiff CSP"},
+        "period": {"label": "2026-10"},
+        "version": "v2",
+        "policy": {"version": "3"},
+        "files": [
+            {"path": "hotspots.csv", "sha256": "a" * 64, "product": "hotspots", "rows": 4},
+            {"path": "p.xlsx", "sha256": "b" * 64, "products": ["hotspots", "trend"]},
+            {"path": "map.png", "sha256": "c" * 64, "kind": "map", "sources": ["hotspots"]},
+        ],
+    }
+    made = publication_entry("publication_intent", manifest, tmp_path / "v2", "run-9")
+    assert made == AuditEntry(
+        "publication_intent", "cardiff-csp", "2026-10", "hotspots,trend", "v2",
+        [{"name": n, "sha256": c * 64} for n, c in (("hotspots.csv", "a"), ("p.xlsx", "b"),
+                                                   ("map.png", "c"))],
+        "3", "run-9", f"published:{tmp_path / 'v2'}",
+    )  # fmt: skip

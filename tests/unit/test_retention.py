@@ -94,6 +94,7 @@ EXPECTED = {
     "inbox": ["ed_export_2026-10-24.csv", "notes.txt"],
     "geocode_review": ["2026-10-24"],
     "restricted": ["2023-12-31", "2024-10-31"],
+    "leftovers": [],
 }
 SKIPPED = [
     "landing/inbox/ed_export_2020-01-01.csv: symlink, not followed",
@@ -119,6 +120,7 @@ def test_deletes_exactly_what_is_past_both_boundaries(root, outside):
         "inbox": 2,
         "geocode_review": 1,
         "restricted": 2,
+        "leftovers": 0,
         "skipped": 8,
     }
     gone = {
@@ -159,7 +161,7 @@ def test_a_second_pass_finds_nothing_more(root):
     apply_retention(root, TODAY, DAYS, MONTHS)
     again = apply_retention(root, TODAY, DAYS, MONTHS)
     assert again.deleted == {"landing": [], "quarantine": [], "inbox": [], "geocode_review": [],
-                             "restricted": []}
+                             "restricted": [], "leftovers": []}
 
 
 def test_a_zone_that_resolves_outside_the_root_is_left_alone(tmp_path, outside):
@@ -245,3 +247,59 @@ def test_publishing_refuses_a_period_past_restricted_retention(monkeypatch):
     refuse_if_past_retention(parse_period("2024-11"), dt.date(2026, 11, 24))  # still kept
     with pytest.raises(ValueError, match="24-month retention"):
         refuse_if_past_retention(parse_period("2024-10"), dt.date(2026, 11, 24))
+
+
+NOW = dt.datetime(2026, 11, 24, 4, tzinfo=LONDON)
+
+
+def test_crash_leftovers_past_the_grace_are_deleted_at_any_date(tmp_path):
+    """Hidden copies a killed run left (partitions, temporary files, staging folders) go once
+    older than the grace; younger ones may be a write in progress and stay."""
+    old, young = NOW - dt.timedelta(hours=7), NOW - dt.timedelta(hours=1)
+    attendances = tmp_path / "restricted" / "attendances"
+    planted = {
+        "restricted/attendances/.arrival_date=2026-11-20.old-ab12": old,
+        "restricted/attendances/.arrival_date=2026-11-21.new-cd34": young,
+        "landing/night=2026-11-20/.validated.parquet.tmp-x1": old,
+        "published/p/2026-W46/.staging-ef56": old,
+        "published/p/2026-W47/.staging-gh78": young,
+        "outbox/p/2026-W46/.v1.tmp-ij90": old,
+    }
+    for name, moment in planted.items():
+        if "tmp-x1" in name:
+            touch(tmp_path / name)  # a temporary file
+        else:
+            touch(tmp_path / name / "part-0.parquet")  # a temporary or parked folder
+        set_mtime(tmp_path / name, moment)
+    touch(attendances / "arrival_date=2026-11-20" / "part-0.parquet")
+    report = apply_retention(tmp_path, TODAY, DAYS, MONTHS, now=NOW)
+    gone = sorted(name for name, moment in planted.items() if moment == old)
+    assert sorted(report.deleted["leftovers"]) == gone
+    assert report.deleted["restricted"] == []
+    for name in planted:
+        assert (tmp_path / name).exists() == (name not in gone), name
+    assert (attendances / "arrival_date=2026-11-20" / "part-0.parquet").exists()
+
+
+def test_a_hidden_partition_goes_with_its_month_whatever_its_age(tmp_path):
+    hidden = touch(
+        tmp_path / "restricted" / "attendances" / ".arrival_date=2024-10-31.old-ab12" / "p"
+    ).parent
+    report = apply_retention(tmp_path, TODAY, DAYS, MONTHS, now=dt.datetime.now(dt.UTC))
+    assert report.deleted["restricted"] == ["2024-10-31 (hidden copy)"]
+    assert not hidden.exists()
+
+
+def test_a_leftover_a_live_process_holds_locked_is_kept(tmp_path):
+    from istv.zones import make_temp_dir
+
+    home = tmp_path / "published" / "p" / "2026-W46"
+    staging, lock = make_temp_dir(home, ".staging-")
+    try:
+        set_mtime(staging, NOW - dt.timedelta(days=2))
+        report = apply_retention(tmp_path, TODAY, DAYS, MONTHS, now=NOW)
+        assert report.deleted["leftovers"] == [] and staging.exists()
+    finally:
+        os.close(lock)
+    report = apply_retention(tmp_path, TODAY, DAYS, MONTHS, now=NOW)
+    assert report.deleted["leftovers"] == [f"published/p/2026-W46/{staging.name}"]
