@@ -49,7 +49,7 @@ def istv_partner_extracts():
         params = context["params"]
         pairs = due(load_partners(), today, params.get("period"), params.get("partner"))
         if not params.get("period"):
-            pairs, waiting = ready(pairs, Settings.from_env().ledger_url)
+            pairs, waiting = ready(pairs, Settings.from_env())
             for reason in waiting:
                 logging.getLogger(__name__).warning("waiting: %s", reason)
         return [{"partner": p.id, "period": period.label} for p, period in pairs]

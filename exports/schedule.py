@@ -82,15 +82,16 @@ def due(
 
 
 def ready(
-    pairs: list[tuple[Partner, Period]], ledger_url: str, nightly_queued: bool = False
+    pairs: list[tuple[Partner, Period]], settings: Settings, nightly_queued: bool = False
 ) -> tuple[list[tuple[Partner, Period]], list[str]]:
-    """Pairs to publish now, and for the rest why they wait: missing nights, nights of the
-    period or its comparison window still being run, or istv_nightly runs still queued (the
-    debounce in the module docstring)."""
+    """Pairs to publish now, and for the rest why they wait: missing nights (in the ledger or
+    on disk), nights of the period or its comparison window still being run, or istv_nightly
+    runs still queued (the debounce in the module docstring)."""
+    ledger_url = settings.ledger_url
     complete, waiting = [], []
     for partner, period in pairs:
         try:
-            require_complete(ledger_url, period)
+            require_complete(ledger_url, period, settings.data_root)
         except IncompletePeriod as error:
             waiting.append(f"{partner.id}: {error}")
             continue

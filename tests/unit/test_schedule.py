@@ -58,7 +58,7 @@ def test_after_a_backfill_every_complete_earlier_week_is_due_and_published_ones_
     assert labels(pairs, "nb-police-tasking") == ["2026-W40", "2026-W42", "2026-W43", "2026-W44"]
     # the quarter whose nights began before go-live is offered too (it waits: nights missing)
     assert labels(pairs, "nembridge-csp") == ["2026-09", "2026-10", "2026-Q3"]
-    complete, waiting = ready(pairs, settings.ledger_url)
+    complete, waiting = ready(pairs, settings)
     assert ("nb-police-tasking", "2026-W40") in {(p.id, q.label) for p, q in complete}
     assert any(w.startswith("nembridge-csp: 2026-Q3") for w in waiting)
 
@@ -81,7 +81,7 @@ def test_before_go_live_the_latest_complete_period_is_still_offered_and_waits(se
     police = [p for p in load_partners() if p.id == "nb-police-tasking"]
     pairs = due(police, TODAY, settings=settings)
     assert labels(pairs, police[0].id) == ["2026-W44"]
-    assert ready(pairs, settings.ledger_url)[0] == []
+    assert ready(pairs, settings)[0] == []
 
 
 def test_periods_before_the_retention_line_are_never_offered(settings, monkeypatch):
@@ -105,7 +105,7 @@ def test_periods_with_missing_nights_wait_and_name_them(settings):
     ingest(settings, "2026-10-19", "2026-10-25")
     police = next(p for p in load_partners() if p.id == "nb-police-tasking")
     pairs = [(police, parse_period("2026-W43")), (police, parse_period("2026-W44"))]
-    complete, waiting = ready(pairs, settings.ledger_url)
+    complete, waiting = ready(pairs, settings)
     assert [period.label for _, period in complete] == ["2026-W43"]
     assert len(waiting) == 1 and "2026-10-26" in waiting[0]
 
@@ -115,13 +115,13 @@ def test_a_period_waits_while_a_night_of_it_or_its_trend_is_being_run(settings):
     police = next(p for p in load_partners() if p.id == "nb-police-tasking")
     pairs = [(police, parse_period("2026-W43")), (police, parse_period("2026-W41"))]
     ingest(settings, "2026-10-13", "2026-10-13", stage="extract")  # W42 re-run has started
-    complete, waiting = ready(pairs, settings.ledger_url)
+    complete, waiting = ready(pairs, settings)
     assert [q.label for _, q in complete] == ["2026-W41"]  # W42 is after it: not its window
     assert len(waiting) == 1 and "2026-W43 waits" in waiting[0] and "2026-10-13" in waiting[0]
     ingest(settings, "2026-10-13", "2026-10-13")  # that night finished ...
-    complete, waiting = ready(pairs, settings.ledger_url, nightly_queued=True)  # ... more queued
+    complete, waiting = ready(pairs, settings, nightly_queued=True)  # ... more queued
     assert complete == [] and len(waiting) == 2 and "queued istv_nightly runs" in waiting[0]
-    complete, waiting = ready(pairs, settings.ledger_url)  # the backfill is over
+    complete, waiting = ready(pairs, settings)  # the backfill is over
     assert len(complete) == 2 and waiting == []
 
 
@@ -131,5 +131,5 @@ def test_a_failed_stage_ends_a_run_so_it_does_not_hold_a_period(settings):
     ledger.record(LedgerEntry("r", "2026-10-20", "validate", "failed_quality"))
     ledger.close()
     police = next(p for p in load_partners() if p.id == "nb-police-tasking")
-    complete, _ = ready([(police, parse_period("2026-W43"))], settings.ledger_url)
+    complete, _ = ready([(police, parse_period("2026-W43"))], settings)
     assert len(complete) == 1
