@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow.parquet as pq
 import pytest
 
 from exports.schedule import due, ready
@@ -13,6 +14,8 @@ from istv.partners import load_partners
 from istv.periods import parse_period
 from istv.settings import Settings
 from istv.versions import BuiltFrom, ledger_mark, record_built_from
+from istv.zones import PARTITION_FILE, Zones, sha256_file
+from schemas import restricted_schema
 
 TODAY = dt.date(2026, 11, 3)  # a Tuesday
 
@@ -23,12 +26,31 @@ def settings(tmp_path) -> Settings:
 
 
 def ingest(settings: Settings, first: str, last: str, stage: str = "geocode") -> None:
+    """Ledger entries for the nights; for "geocode", the partition on disk it recorded too."""
     ledger = RunLedger(settings.ledger_url)
     night = dt.date.fromisoformat(first)
     while night <= dt.date.fromisoformat(last):
-        ledger.record(LedgerEntry("r", night.isoformat(), stage, "ok"))
+        digest = _partition(settings, night.isoformat()) if stage == "geocode" else None
+        ledger.record(LedgerEntry("r", night.isoformat(), stage, "ok", output_sha256=digest))
         night += dt.timedelta(days=1)
     ledger.close()
+
+
+def _partition(settings: Settings, night: str) -> str:
+    folder = Zones(settings.data_root).restricted_partition(night)
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(restricted_schema().empty_table(), folder / PARTITION_FILE)
+    return sha256_file(folder / PARTITION_FILE)
+
+
+def test_a_night_whose_partition_is_gone_waits_though_the_ledger_has_it(settings):
+    ingest(settings, "2026-10-26", "2026-11-01")
+    week = parse_period("2026-W44")
+    police = next(p for p in load_partners() if p.id == "nb-police-tasking")
+    assert ready([(police, week)], settings)[0] == [(police, week)]
+    (Zones(settings.data_root).restricted_partition("2026-10-28") / PARTITION_FILE).unlink()
+    complete, waiting = ready([(police, week)], settings)
+    assert complete == [] and "2026-10-28" in waiting[0] and "missing" in waiting[0]
 
 
 def publish_as(settings: Settings, partner: str, label: str) -> None:
