@@ -395,9 +395,8 @@ def backfill(
         command += ["--reprocess-behavior", reprocess]
     nights = (end - start).days + 1
     if dry_run:
-        typer.echo(f"{nights} nights: " + ", ".join(
-            (start + dt.timedelta(days=i)).isoformat() for i in range(nights)
-        ))
+        covered = (start + dt.timedelta(days=i) for i in range(nights))
+        typer.echo(f"{nights} nights: " + ", ".join(night.isoformat() for night in covered))
         typer.echo(shlex.join(command))
         return
     typer.echo(shlex.join(command))

@@ -102,9 +102,7 @@ class AirflowStack:
             time.sleep(every)
 
 
-def stack_environment(
-    home: Path, db_url: str, port: int, extra: dict[str, str]
-) -> dict[str, str]:
+def stack_environment(home: Path, db_url: str, port: int, extra: dict[str, str]) -> dict[str, str]:
     """Airflow 3.3 with LocalExecutor on PostgreSQL, tuned for quick scheduling in tests."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "ISTV_"))}
     return {
@@ -186,9 +184,7 @@ def airflow_stack(root: Path, extra_env: dict[str, str]) -> Iterator[AirflowStac
             stack.wait_for("the api-server", lambda: _healthy(port), timeout=180)
             stack.wait_for(
                 "istv_nightly to be parsed",
-                lambda: stack.query(
-                    "SELECT 1 FROM serialized_dag WHERE dag_id = 'istv_nightly'"
-                ),
+                lambda: stack.query("SELECT 1 FROM serialized_dag WHERE dag_id = 'istv_nightly'"),
                 timeout=180,
             )
             yield stack

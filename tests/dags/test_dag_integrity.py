@@ -67,20 +67,26 @@ def test_partner_dag_maps_publications_and_consumes_the_restricted_asset(airflow
     assert "istv_restricted_attendances" in str(dag.timetable.asset_condition)
 
 
-def test_first_night_sets_start_date_and_catchup(tmp_path):
+def test_first_night_sets_start_date_and_catchup(airflow_home):
     """ISTV_FIRST_NIGHT is read at parse time: the run for night D is at 02:00 London on D+1."""
     code = (
-        "import runpy, sys; d = runpy.run_path(sys.argv[1])['istv_nightly']; "
-        "print(d.start_date.isoformat(), d.catchup)"
+        "import sys; from airflow.dag_processing.dagbag import DagBag; "
+        "bag = DagBag(dag_folder=sys.argv[1]); print(bag.import_errors or ''); "
+        "d = bag.get_dag('istv_nightly'); print(d.start_date.isoformat(), d.catchup)"
     )
     env = {**os.environ, "ISTV_FIRST_NIGHT": "2026-11-28"}
     out = subprocess.run(
         [sys.executable, "-c", code, str(DAGS_DIR / "istv_nightly.py")],
-        check=True, capture_output=True, text=True, env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
     ).stdout.split()
     assert out == ["2026-11-29T02:00:00+00:00", "True"]
     bad = subprocess.run(
         [sys.executable, "-c", code, str(DAGS_DIR / "istv_nightly.py")],
-        capture_output=True, text=True, env={**env, "ISTV_FIRST_NIGHT": "28/11/2026"},
-    )
-    assert bad.returncode != 0 and "ISTV_FIRST_NIGHT must be a date like" in bad.stderr
+        capture_output=True,
+        text=True,
+        env={**env, "ISTV_FIRST_NIGHT": "28/11/2026"},
+    )  # a wrong date is an import error naming the setting, shown in Airflow's UI
+    assert "ISTV_FIRST_NIGHT must be a date like" in bad.stdout + bad.stderr

@@ -125,8 +125,9 @@ def test_missing_export_defers_then_fails_once_at_the_deadline_with_the_reason(s
     )
     stack.wait_for(
         "wait_for_export to defer",
-        lambda: stack.task_instances(run["run_id"]).get("wait_for_export", (None,))[0]
-        == "deferred",
+        lambda: (
+            stack.task_instances(run["run_id"]).get("wait_for_export", (None,))[0] == "deferred"
+        ),
         timeout=90,
         every=1,
     )
