@@ -76,11 +76,11 @@ class WaitForExportOperator(BaseOperator):
         )
         return night, export_deadline(night, params.get("export_deadline"))
 
-    def execute(self, context) -> dict:
+    def execute(self, context) -> None:
         night, deadline = self._night_and_deadline(context)
         path = export_path(night)
         if path is None or path.is_file():
-            return {"night": night.isoformat(), "waited": False}
+            return  # nothing pushed to XCom: extract reports the landed file
         if dt.datetime.now(dt.UTC) >= deadline:
             self._fail(night, path, deadline)
         self.log.info("No export for night %s yet: waiting until %s", night, deadline.isoformat())
@@ -89,12 +89,11 @@ class WaitForExportOperator(BaseOperator):
             method_name="execute_complete",
         )
 
-    def execute_complete(self, context, event: dict[str, Any] | None = None) -> dict:
+    def execute_complete(self, context, event: dict[str, Any] | None = None) -> None:
         night, deadline = self._night_and_deadline(context)
         path = export_path(night)
         if path is not None and not path.is_file():
             self._fail(night, path, deadline)
-        return {"night": night.isoformat(), "waited": True}
 
     @staticmethod
     def _fail(night: dt.date, path: Path, deadline: dt.datetime) -> None:
