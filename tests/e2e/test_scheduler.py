@@ -60,24 +60,31 @@ def _runs(stack: AirflowStack, run_type: str) -> list[dict]:
     return [run for run in stack.dag_runs() if run["run_type"] == run_type]
 
 
-def _failures(stack: AirflowStack, runs: list[dict]) -> dict[str, dict]:
-    """Each failed night's task states and the failing tasks' error lines (synthetic data)."""
-    report = {}
-    for run in runs:
-        if run["state"] == "success":
+def _errors(log: str) -> list[str]:
+    """The exception type and first line of each error in a task log (JSON lines)."""
+    found = []
+    for line in log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
             continue
-        tasks = stack.task_instances(run["run_id"])
-        errors = {
-            task: [
-                line[-300:]
-                for line in stack.task_log(run["run_id"], task, tries).splitlines()
-                if "error" in line.lower()
-            ][-3:]
-            for task, (state, tries) in tasks.items()
+        for detail in record.get("error_detail") or []:
+            message = str(detail.get("exc_value", "")).strip().splitlines()[:1]
+            found.append(f"{detail.get('exc_type')}: {' '.join(message)[:200]}")
+    return found
+
+
+def _failures(stack: AirflowStack, runs: list[dict]) -> dict[str, dict]:
+    """Each failed night's failed tasks and their errors (synthetic data only)."""
+    return {
+        str(_night_of(run)): {
+            task: _errors(stack.task_log(run["run_id"], task, tries))
+            for task, (state, tries) in stack.task_instances(run["run_id"]).items()
             if state == "failed"
         }
-        report[str(_night_of(run))] = {"tasks": tasks, "errors": errors}
-    return report
+        for run in runs
+        if run["state"] != "success"
+    }
 
 
 def test_go_live_catches_up_only_the_nights_since_the_first_night(stack):
