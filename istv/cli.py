@@ -378,6 +378,55 @@ def keys(
 
 
 @app.command()
+def backfill(
+    first: Annotated[str, typer.Option("--from", help="First night (YYYY-MM-DD).")],
+    last: Annotated[str, typer.Option("--to", help="Last night (YYYY-MM-DD), inclusive.")],
+    max_active_runs: Annotated[
+        int, typer.Option(min=1, help="Nights run at once (Airflow's own default is 10).")
+    ] = 1,
+    reprocess: Annotated[
+        str | None,
+        typer.Option(help="Also re-run nights that already ran: 'failed' or 'completed'."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the nights and the command; run nothing.")
+    ] = False,
+) -> None:
+    """Run istv_nightly for nights FROM..TO through `airflow backfill create`.
+
+    The run for night D fires at 02:00 Europe/London on D+1, so the Airflow dates are shifted by
+    a day; this prints the exact command, then runs it (the DAG must be unpaused).
+    """
+    import datetime as dt
+    import shlex
+    import subprocess
+
+    from istv.nights import backfill_command, parse_night
+
+    try:
+        start, end = parse_night(first, "--from"), parse_night(last, "--to")
+        command = backfill_command(start, end, max_active_runs)
+    except ValueError as error:
+        typer.echo(f"istv backfill: {error}", err=True)
+        raise typer.Exit(2) from None
+    if reprocess is not None:
+        if reprocess not in {"failed", "completed"}:
+            typer.echo("istv backfill: --reprocess must be 'failed' or 'completed'", err=True)
+            raise typer.Exit(2)
+        command += ["--reprocess-behavior", reprocess]
+    nights = (end - start).days + 1
+    if dry_run:
+        covered = (start + dt.timedelta(days=i) for i in range(nights))
+        typer.echo(f"{nights} nights: " + ", ".join(night.isoformat() for night in covered))
+        typer.echo(shlex.join(command))
+        return
+    typer.echo(shlex.join(command))
+    airflow = Path(sys.executable).with_name("airflow")
+    executable = str(airflow) if airflow.exists() else "airflow"
+    raise typer.Exit(subprocess.run([executable, *command[1:]]).returncode)
+
+
+@app.command()
 def retention(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report only; delete nothing.")
