@@ -16,6 +16,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from istv.alerts import failure_notifier, night_deadline
 from istv.assets import RESTRICTED
 from istv.export_wait import WaitForExportOperator
 from istv.nights import TIMEZONE, schedule_start
@@ -39,7 +40,12 @@ def _night(context) -> dt.date:
     max_active_runs=1,
     # Retries are for transient errors (a database or share blip); a missing export is waited
     # for by wait_for_export and validation failures are not retried.
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=5),
+        "on_failure_callback": failure_notifier(),
+    },
+    deadline=night_deadline(),  # an alert when night D is not stored by 07:00 on D+1
     params={
         "night": Param(
             None,
@@ -52,12 +58,11 @@ def _night(context) -> dt.date:
             description="Wait for the export until this ISO date-time with offset; default: "
             "ISTV_EXPORT_DEADLINE (07:00) on the day after the night",
         ),
-        # Hook for issue 11's shrink check: not yet passed to validate_night, which does not
-        # take allow_shrink yet.
         "allow_shrink": Param(
             False,
             type="boolean",
-            description="Accept a night much smaller than usual (after checking the export)",
+            description="A person checked this export: let a night much smaller than usual, "
+            "or smaller than the one stored, replace it (recorded in the ledger)",
         ),
     },
     tags=["istv"],
@@ -73,12 +78,17 @@ def istv_nightly():
 
     @task(retries=0)
     def validate(landed: dict, **context) -> dict:
-        """Contract and row rules; bad rows to quarantine/; fails when too many are bad."""
+        """Contract and row rules; bad rows to quarantine/; fails when too many are bad, or
+        when the night is empty, far smaller than usual or smaller than the stored one."""
         from istv import nightly
         from istv.settings import Settings
 
         return nightly.validate_night(
-            Settings.from_env(), _night(context), landed["landing_path"], context["run_id"]
+            Settings.from_env(),
+            _night(context),
+            landed["landing_path"],
+            context["run_id"],
+            allow_shrink=bool(context["params"].get("allow_shrink")),
         )
 
     @task

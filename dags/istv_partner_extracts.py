@@ -12,6 +12,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from istv.alerts import failure_notifier
 from istv.assets import RESTRICTED
 
 
@@ -21,6 +22,7 @@ from istv.assets import RESTRICTED
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
     max_active_runs=1,
+    default_args={"on_failure_callback": failure_notifier()},
     params={
         "period": Param(
             None,
@@ -41,6 +43,7 @@ def istv_partner_extracts():
         from zoneinfo import ZoneInfo
 
         from exports.schedule import due, ready
+        from istv.alerts import notify_waiting
         from istv.partners import load_partners
         from istv.settings import Settings
 
@@ -49,9 +52,12 @@ def istv_partner_extracts():
         params = context["params"]
         pairs = due(load_partners(), today, params.get("period"), params.get("partner"))
         if not params.get("period"):
-            pairs, waiting = ready(pairs, Settings.from_env())
+            # A backfill queues its nights up front: publish once, after the last of them.
+            queued = context["ti"].get_dr_count(dag_id="istv_nightly", states=["queued"])
+            pairs, waiting = ready(pairs, Settings.from_env(), nightly_queued=queued > 0)
             for reason in waiting:
                 logging.getLogger(__name__).warning("waiting: %s", reason)
+            notify_waiting(context, waiting)
         return [{"partner": p.id, "period": period.label} for p, period in pairs]
 
     @task
