@@ -31,6 +31,7 @@ def demo_environment(root: Path) -> dict[str, str]:
     return {
         "ISTV_DATA_ROOT": str(root / "data"),
         "ISTV_DEMO": "1",
+        "ISTV_NIGHT_DEADLINE_ALERT": "0",  # the demo runs nights with dag.test() (istv/alerts.py)
         "AIRFLOW_HOME": str(root / "airflow"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",

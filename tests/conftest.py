@@ -22,7 +22,7 @@ SESSION_ROOT = Path(tempfile.mkdtemp(prefix="istv-tests-"))
 AIRFLOW_ENV = {
     key: value
     for key, value in demo_environment(SESSION_ROOT).items()
-    if key.startswith(("AIRFLOW", "GX_"))
+    if key.startswith(("AIRFLOW", "GX_")) or key == "ISTV_NIGHT_DEADLINE_ALERT"
 }
 os.environ.update(AIRFLOW_ENV)
 

@@ -2,8 +2,8 @@
 
 dag.test() runs tasks in-process and never meets the scheduler's catch-up, backfill concurrency
 or the triggerer; this starts the real services (LocalExecutor, a private AIRFLOW_HOME and DAGs
-folder holding only istv_nightly) as subprocesses, drives them with the `airflow` CLI and reads
-run and task states from the metadata DB. Everything is torn down on exit.
+folder holding istv_nightly and istv_partner_extracts) as subprocesses, drives them with the
+`airflow` CLI and reads run and task states from the metadata DB. Everything is torn down on exit.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from tests.servers import _free_port, postgres_server
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+DAG_FILES = ("istv_nightly.py", "istv_partner_extracts.py")  # the night, and what it publishes
 
 
 @dataclass
@@ -76,8 +77,10 @@ class AirflowStack:
         )
         return {task: (state, tries) for task, state, tries in rows}
 
-    def task_log(self, run_id: str, task_id: str, attempt: int = 1) -> str:
-        folder = self.home / "logs" / "dag_id=istv_nightly" / f"run_id={run_id}"
+    def task_log(
+        self, run_id: str, task_id: str, attempt: int = 1, dag_id: str = "istv_nightly"
+    ) -> str:
+        folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
         path = folder / f"task_id={task_id}" / f"attempt={attempt}.log"
         return path.read_text() if path.exists() else ""
 
@@ -163,7 +166,8 @@ def airflow_stack(root: Path, extra_env: dict[str, str]) -> Iterator[AirflowStac
     """Start PostgreSQL and the four Airflow services under `root`; stop them all afterwards."""
     home = root / "airflow"
     (home / "dags").mkdir(parents=True)
-    (home / "dags" / "istv_nightly.py").symlink_to(DAGS_DIR / "istv_nightly.py")
+    for dag_file in DAG_FILES:
+        (home / "dags" / dag_file).symlink_to(DAGS_DIR / dag_file)
     logs = root / "service-logs"
     logs.mkdir()
     with postgres_server() as db_url:
@@ -183,8 +187,9 @@ def airflow_stack(root: Path, extra_env: dict[str, str]) -> Iterator[AirflowStac
                 )
             stack.wait_for("the api-server", lambda: _healthy(port), timeout=180)
             stack.wait_for(
-                "istv_nightly to be parsed",
-                lambda: stack.query("SELECT 1 FROM serialized_dag WHERE dag_id = 'istv_nightly'"),
+                "the DAGs to be parsed",
+                lambda: len(stack.query("SELECT DISTINCT dag_id FROM serialized_dag"))
+                >= len(DAG_FILES),
                 timeout=180,
             )
             yield stack

@@ -1,5 +1,8 @@
-"""istv_nightly under the real scheduler and triggerer (not dag.test()): go-live catch-up,
-a backfill at Airflow's default concurrency, and a missing export that defers then fails once.
+"""istv_nightly and istv_partner_extracts under the real scheduler and triggerer (not
+dag.test()): go-live catch-up, a backfill of one whole week at Airflow's default concurrency that
+publishes that week once, an empty and a half-size export that change nothing stored or
+published until a person allows the smaller night, and a missing export that defers then fails
+once.
 
 One Airflow stack (PostgreSQL + api-server, scheduler, dag-processor, triggerer) serves the
 module; the nights are small synthetic ones so the module stays within a few minutes.
@@ -15,8 +18,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from istv.nights import TIMEZONE, backfill_command, nights_due, run_time
+from istv.partners import DEFAULT_PARTNERS
+from istv.periods import latest_complete
 from istv.synth import generate
 from tests.scheduler import AirflowStack, airflow_stack
 from tests.servers import postgres_bin, require
@@ -25,8 +31,12 @@ pytestmark = [pytest.mark.scheduler]
 
 TODAY = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
 FIRST_NIGHT = TODAY - dt.timedelta(days=3)  # go-live: three nights ago
-BACKFILL = [TODAY - dt.timedelta(days=d) for d in range(10, 3, -1)]  # 7 older nights
-MISSING_NIGHT = TODAY - dt.timedelta(days=12)  # no export is ever written for it
+# The backfill: the latest whole week (Monday to Sunday) that ends before the go-live nights.
+_MONDAY = TODAY - dt.timedelta(days=10 + (TODAY - dt.timedelta(days=10)).weekday())
+BACKFILL = [_MONDAY + dt.timedelta(days=d) for d in range(7)]
+WEEK = latest_complete("weekly", BACKFILL[-1] + dt.timedelta(days=1))
+MISSING_NIGHT = BACKFILL[0] - dt.timedelta(days=3)  # no export is ever written for it
+POLICE = "nb-police-tasking"
 FINISHED = {"success", "failed"}
 
 
@@ -35,7 +45,10 @@ def stack(tmp_path_factory) -> AirflowStack:
     require(postgres_bin("initdb"), "PostgreSQL not installed (.ci/run installs Debian's)")
     root = tmp_path_factory.mktemp("scheduler")
     data = root / "data"
-    generate(data, BACKFILL[0], 10, rows_per_night=60, seed=5)  # nights TODAY-10 .. TODAY-1
+    generate(data, BACKFILL[0], (TODAY - BACKFILL[0]).days, rows_per_night=60, seed=5)
+    partners = yaml.safe_load(DEFAULT_PARTNERS.read_text())
+    partners["partners"] = [p for p in partners["partners"] if p["id"] == POLICE]  # plain drop
+    (root / "partners.yaml").write_text(yaml.safe_dump(partners))
     key = root / "hmac.key"
     key.write_bytes(os.urandom(32).hex().encode())
     key.chmod(0o600)
@@ -44,8 +57,10 @@ def stack(tmp_path_factory) -> AirflowStack:
         "ISTV_HMAC_KEY_FILE": str(key),
         "ISTV_FIRST_NIGHT": FIRST_NIGHT.isoformat(),
         "ISTV_QUARANTINE_MAX_SHARE": "1",  # tiny nights: the gate is tested elsewhere
+        "ISTV_PARTNERS": str(root / "partners.yaml"),
     }
     with airflow_stack(root, env) as running:
+        running.cli("dags", "unpause", "istv_partner_extracts")
         yield running
 
 
@@ -119,6 +134,111 @@ def test_backfill_of_seven_nights_at_default_concurrency_succeeds(stack):
     runs = stack.wait_for("the backfill", finished, timeout=300, every=3)
     assert [_night_of(run) for run in runs] == BACKFILL
     assert all(run["state"] == "success" for run in runs), _failures(stack, runs)
+
+
+def _data(stack: AirflowStack) -> Path:
+    return Path(stack.env["ISTV_DATA_ROOT"])
+
+
+def _versions(stack: AirflowStack) -> list[str]:
+    home = _data(stack) / "published" / POLICE / WEEK.label
+    return sorted(p.name for p in home.glob("v*")) if home.exists() else []
+
+
+def _settled(stack: AirflowStack) -> bool:
+    """No night and no publication is queued or running."""
+    runs = stack.dag_runs() + stack.dag_runs("istv_partner_extracts")
+    return all(run["state"] in FINISHED for run in runs)
+
+
+def _partner_failures(stack: AirflowStack) -> list[str]:
+    return [
+        run["run_id"] for run in stack.dag_runs("istv_partner_extracts")
+        if run["state"] != "success"
+    ]
+
+
+def test_the_backfilled_week_is_published_once_after_the_backfill(stack):
+    """Each backfilled night fires the partner DAG; the week is published once, as v1, after
+    its last night (not re-versioned for every night that lands in its trend)."""
+    stack.wait_for(
+        f"{WEEK.label} to be published",
+        lambda: _settled(stack) and _versions(stack),
+        timeout=420,
+        every=5,
+    )
+    assert _versions(stack) == ["v1"]
+    assert not _partner_failures(stack)
+    manifest = json.loads(
+        (_data(stack) / "published" / POLICE / WEEK.label / "v1" / "manifest.json").read_text()
+    )
+    assert manifest["reason"] == "first publication"
+
+
+def _ledger_status(stack: AirflowStack, night: dt.date) -> str:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{_data(stack) / 'ledger.sqlite'}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT status FROM istv_runs WHERE night = :n AND stage = 'validate'"
+                        " ORDER BY id"),
+                {"n": night.isoformat()},
+            ).all()
+    finally:
+        engine.dispose()
+    return rows[-1][0]
+
+
+def _run_by_hand(stack: AirflowStack, conf: dict) -> dict:
+    stack.cli("dags", "trigger", "istv_nightly", "--conf", json.dumps(conf))
+    run = stack.wait_for(
+        "the manual run",
+        lambda: next((r for r in _runs(stack, "manual") if r["conf"] == conf), None),
+        timeout=60,
+    )
+
+    def finished():
+        found = next(r for r in stack.dag_runs() if r["run_id"] == run["run_id"])
+        return found if found["state"] in FINISHED else None
+
+    return stack.wait_for("the manual run to finish", finished, timeout=240, every=3)
+
+
+def test_an_empty_and_a_half_size_export_change_nothing_until_a_person_allows_it(stack):
+    night = BACKFILL[2]
+    data = _data(stack)
+    partition = data / "restricted" / "attendances" / f"arrival_date={night}" / "part-0.parquet"
+    stack.wait_for("the backfill's publication", lambda: _settled(stack) and _versions(stack),
+                   timeout=420, every=5)
+    stored, published = partition.read_bytes(), _versions(stack)
+    export = data / "landing" / "inbox" / f"ed_export_{night}.csv"
+    full = export.read_text(encoding="utf-8").splitlines(keepends=True)
+
+    header, rows = full[0], full[1:]
+    cases = (("empty", [], "failed_volume"), ("half", rows[: len(rows) // 2], "held_shrink"))
+    for case, kept, status in cases:  # header only is also what a SQL source with no rows gives
+        export.write_text(header + "".join(kept), encoding="utf-8")
+        run = _run_by_hand(stack, {"night": night.isoformat(), "case": case})
+        assert run["state"] == "failed", case
+        tasks = stack.task_instances(run["run_id"])
+        assert tasks["validate"] == ("failed", 1), case
+        assert tasks["depersonalise"][0] == "upstream_failed", case
+        assert _ledger_status(stack, night) == status
+    stack.wait_for("publications to settle", lambda: _settled(stack), timeout=120)
+    assert partition.read_bytes() == stored  # nothing stored was replaced
+    assert _versions(stack) == published == ["v1"]  # and nothing was republished
+
+    allowed = _run_by_hand(stack, {"night": night.isoformat(), "allow_shrink": True})
+    assert allowed["state"] == "success", _failures(stack, [allowed])
+    assert partition.read_bytes() != stored
+    stack.wait_for("the corrected week", lambda: _settled(stack) and len(_versions(stack)) == 2,
+                   timeout=300, every=5)
+    manifest = json.loads(
+        (data / "published" / POLICE / WEEK.label / "v2" / "manifest.json").read_text()
+    )
+    assert manifest["reason"] == f"since v1: late or corrected records for {night}"
 
 
 def test_missing_export_defers_then_fails_once_at_the_deadline_with_the_reason(stack):

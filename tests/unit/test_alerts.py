@@ -239,3 +239,12 @@ def test_a_scheduled_runs_night_is_the_day_before_its_logical_date(webhook):
     context["logical_date"] = pendulum.datetime(2026, 10, 26, 2, tz="Europe/London")
     failure_notifier()(context)
     assert json.loads(webhook.bodies[0])["night"] == NIGHT
+
+
+def test_the_night_deadline_is_on_unless_switched_off():
+    from istv.alerts import night_deadline_enabled
+
+    assert night_deadline_enabled({})
+    assert night_deadline_enabled({"ISTV_NIGHT_DEADLINE_ALERT": "1"})
+    for off in ("0", "false", "OFF", " no "):
+        assert not night_deadline_enabled({"ISTV_NIGHT_DEADLINE_ALERT": off})
