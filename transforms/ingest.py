@@ -121,6 +121,8 @@ class Scan:
 def read_export(path: Path) -> Extract:
     """Read a landed export by its suffix: .csv (default), .xlsx, or .parquet (a SQL extract)."""
     path = Path(path)
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder, not a file. Give the export file's path.")
     if not path.is_file():
         raise SourceError(f"{path}: file not found. Check the path, or the export job's output.")
     suffix = path.suffix.lower()

@@ -174,7 +174,7 @@ def test_unreadable_labels_files_exit_2_without_echoing_text(town, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("text,place_id,location_class\n")
     for path, expected in ((ragged, "row 2"), (empty, "no labelled rows"),
-                           (tmp_path / "missing.csv", "not found"), (tmp_path, "could not")):
+                           (tmp_path / "missing.csv", "not found"), (tmp_path, "is a folder")):
         result = CliRunner().invoke(
             app, ["geocode-eval", "--data-root", str(town), "--labels", str(path)]
         )
