@@ -111,7 +111,14 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     gazetteer = _gazetteer(settings)
     area = area_lsoas(partner, gazetteer.lsoas)
     records = read_restricted(zones, period.nights(), settings.ledger_url)
-    complete = {p.label for p in trend_periods if not missing_nights(settings.ledger_url, p)}
+    from istv.retention import records_kept_from
+
+    kept_from = records_kept_from(dt.date.today())
+    complete = {  # a period retention has emptied is no data, not 0
+        p.label
+        for p in trend_periods
+        if p.start >= kept_from and not missing_nights(settings.ledger_url, p)
+    }
     tables = build_products(
         records=records,
         area_lsoas=area,
@@ -182,8 +189,9 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         if offences:
             raise PublicationBlocked(partner.id, period.label, offences)
         target = home / version
-        record_built_from(settings.ledger_url, partner.id, period.label, version, built)
         status = release(settings, staging, target, run_id)
+        if status == "published":  # a losing concurrent run must not overwrite the winner's
+            record_built_from(settings.ledger_url, partner.id, period.label, version, built)
         return Publication(partner.id, period.label, version, target, status)
     finally:
         os.close(lock)
@@ -265,11 +273,10 @@ def read_restricted(zones: Zones, nights: list[dt.date], ledger_url: str) -> pd.
     import pyarrow as pa
 
     from istv.completeness import read_ingested
-    from istv.retention import restricted_kept_from, retention_settings
+    from istv.retention import records_kept_from
     from schemas import restricted_schema
 
-    kept_from = restricted_kept_from(dt.date.today(), retention_settings().restricted_months)
-    files = read_ingested(zones.root, ledger_url, nights, kept_from)
+    files = read_ingested(zones.root, ledger_url, nights, records_kept_from(dt.date.today()))
     frames = [pq.read_table(pa.BufferReader(data)).to_pandas() for data in files]
     if not frames:
         return restricted_schema().empty_table().to_pandas()

@@ -66,7 +66,9 @@ def due(
         return pairs
     settings = settings or Settings.from_env()
     first = first_ingested_night(settings.ledger_url)
-    kept_from = _kept_from(today)
+    from istv.retention import records_kept_from
+
+    kept_from = records_kept_from(today)
     pairs = []
     for partner in chosen:
         for kind in partner.period_kinds:
@@ -112,12 +114,6 @@ def ready(
         else:
             complete.append((partner, period))
     return complete, waiting
-
-
-def _kept_from(today: dt.date) -> dt.date:
-    from istv.retention import restricted_kept_from, retention_settings
-
-    return restricted_kept_from(today, retention_settings().restricted_months)
 
 
 def _unpublished_or_rerun(settings: Settings, partner: Partner, period: Period) -> bool:

@@ -8,9 +8,13 @@ A night is a local calendar date: the export for night D holds arrivals on D (Eu
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import json
+import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +55,39 @@ class QualityGateError(Exception):
     """Too many in-scope rows were quarantined for the night to go downstream."""
 
 
+def _records_failure(stage: str) -> Callable:
+    """A stage that raises writes a "failed" ledger entry, so the night never looks mid-run
+    (the publication debounce waits for nights mid-run). The gates record their own status;
+    other errors record only a safe reason (istv/alerts.py): messages may quote row values."""
+
+    def wrap(function: Callable) -> Callable:
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except (QualityGateError, VolumeGateError):
+                raise
+            except Exception as error:
+                from istv.alerts import safe_reason
+
+                given = signature.bind(*args, **kwargs).arguments
+                entry = LedgerEntry(
+                    given["run_id"], given["night"].isoformat(), stage, "failed",
+                    message=safe_reason(error),
+                )
+                try:
+                    _ledger(given["settings"], entry)
+                except Exception:  # the ledger being down must not hide the first error
+                    logging.getLogger(__name__).warning("could not record the failed %s", stage)
+                raise
+
+        return run
+
+    return wrap
+
+
 def night_window(night: dt.date) -> Window:
     """Arrivals from local midnight starting the night to local midnight ending it."""
     start = pd.Timestamp(night).tz_localize(TIMEZONE)
@@ -58,6 +95,7 @@ def night_window(night: dt.date) -> Window:
     return Window(latest=end, earliest=start)
 
 
+@_records_failure("extract")
 def extract(settings: Settings, night: dt.date, run_id: str) -> dict:
     """Copy the night's export into landing/ (read-only, with its sha256)."""
     zones = Zones(settings.data_root)
@@ -94,6 +132,7 @@ def extract(settings: Settings, night: dt.date, run_id: str) -> dict:
     return {"night": night.isoformat(), "landing_path": str(target), "sha256": checksum}
 
 
+@_records_failure("validate")
 def validate_night(
     settings: Settings,
     night: dt.date,
@@ -103,7 +142,7 @@ def validate_night(
 ) -> dict:
     """Apply the contract and rules; quarantine bad rows; stop the night if too many are bad,
     if it is far smaller than usual, or if it would shrink the stored night (istv/volume.py)
-    unless allow_shrink (or settings.allow_shrink) says a person checked it."""
+    unless allow_shrink (or the night named in ISTV_ALLOW_SHRINK) says a person checked it."""
     zones = Zones(settings.data_root)
     path = Path(landing_path)
     result = validate(
@@ -155,7 +194,7 @@ def validate_night(
         else None
     )
     status = "failed_quality" if failed else "ok"
-    overridden = volume.stops and (allow_shrink or settings.allow_shrink)
+    overridden = volume.stops and (allow_shrink or night.isoformat() in settings.allow_shrink)
     if not failed and volume.stops:
         status, message = (
             ("ok", override_note(volume)) if overridden else (volume.status, volume.message)
@@ -188,6 +227,7 @@ def validate_night(
     }
 
 
+@_records_failure("depersonalise")
 def depersonalise_night(
     settings: Settings, night: dt.date, validated_path: str, run_id: str
 ) -> dict:
@@ -216,6 +256,7 @@ def depersonalise_night(
     }
 
 
+@_records_failure("geocode")
 def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_id: str) -> dict:
     """Read the night's location texts as places and (re)compute the partition's location
     columns from its depersonalised ones, so a retry or re-run writes the same bytes.
@@ -270,12 +311,14 @@ def place_of_injury_classes() -> dict[str, str]:
 
 def _check_volume(settings: Settings, night: dt.date, counts: dict[str, int]) -> VolumeCheck:
     """The volume and shrink rule on this night's counts, its stored partition and the ledger."""
+    partition = Zones(settings.data_root).restricted_partition(night.isoformat())
+    recover_dir(partition)  # a swap killed part-way parks the stored night: count it
     return check_volume(
         night,
         in_scope=counts["accepted"] + counts["quarantined"],
         accepted=counts["accepted"],
         history=stored_history(settings.ledger_url, night),
-        stored=stored_rows(Zones(settings.data_root).restricted_partition(night.isoformat())),
+        stored=stored_rows(partition),
         min_rows=settings.min_night_rows,
         min_ratio=settings.min_night_ratio,
     )

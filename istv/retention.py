@@ -118,6 +118,11 @@ def restricted_kept_from(today: dt.date, restricted_months: int) -> dt.date:
     return dt.date(month // 12, month % 12 + 1, 1)
 
 
+def records_kept_from(today: dt.date) -> dt.date:
+    """restricted_kept_from under the configured retention: what publishing may still read."""
+    return restricted_kept_from(today, retention_settings().restricted_months)
+
+
 def apply_retention(
     data_root: Path,
     today: dt.date,
@@ -175,6 +180,9 @@ def _sweep_partitions(
                 if not report.dry_run:
                     remove(entry)
                 report.deleted[zone].append(f"{day.isoformat()} (hidden copy)")
+            elif hidden and _parked_copy_of_missing_night(entry, hidden.group(1)):
+                # the only copy of a night whose swap was killed: the next run puts it back
+                report.skipped.append(f"{_relative(zones, entry)}: parked copy of a missing night")
             elif _leftover(entry, older_than):
                 if not report.dry_run:
                     remove(entry)
@@ -187,6 +195,13 @@ def _sweep_partitions(
             if not report.dry_run:
                 remove(entry)
             report.deleted[zone].append(day.isoformat())
+
+
+def _parked_copy_of_missing_night(entry: Path, night: str) -> bool:
+    """A partition parked by a swap that was killed before the new copy went in (istv/zones.py
+    recover_dir puts it back on the night's next run): the night's only copy, never a leftover."""
+    parked = entry.name.startswith(f".arrival_date={night}.old")
+    return parked and not (entry.parent / f"arrival_date={night}").exists()
 
 
 def _sweep_leftovers(zones: Zones, older_than: dt.datetime, report: RetentionReport) -> None:

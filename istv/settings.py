@@ -40,8 +40,9 @@ class Settings:
     map_tile_attribution  the attribution the tile provider requires (HTML allowed)
     min_night_rows   a night with fewer in-scope rows stops before anything is replaced
     min_night_ratio  ... as does one below this share of the last 28 stored nights' median
-    allow_shrink     let a small or shrinking night through (a person checked it); for one-off
-                     runs only, never set on workers: the DAG takes it as conf per run
+    allow_shrink     nights (YYYY-MM-DD) a person checked: a small or shrinking run of one of
+                     them may replace it; naming the night means a value left on a worker
+                     never waves through another night (the DAG takes allow_shrink per run)
     """
 
     data_root: Path
@@ -59,7 +60,7 @@ class Settings:
     map_tile_attribution: str | None = None
     min_night_rows: int = DEFAULT_MIN_NIGHT_ROWS
     min_night_ratio: float = DEFAULT_MIN_NIGHT_RATIO
-    allow_shrink: bool = False
+    allow_shrink: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -95,8 +96,23 @@ class Settings:
             map_tile_attribution=env.get("ISTV_MAP_TILE_ATTRIBUTION") or None,
             min_night_rows=min_rows,
             min_night_ratio=ratio,
-            allow_shrink=env.get("ISTV_ALLOW_SHRINK", "").lower() in {"1", "true", "yes"},
+            allow_shrink=_nights(env, "ISTV_ALLOW_SHRINK"),
         )
+
+
+def _nights(env: dict[str, str], name: str) -> frozenset[str]:
+    """A comma-separated list of nights (YYYY-MM-DD), checked so a typo is not silently none."""
+    import datetime as dt
+
+    nights = frozenset(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    for night in nights:
+        try:
+            dt.date.fromisoformat(night)
+        except ValueError:
+            raise ValueError(
+                f"{name} must list nights as YYYY-MM-DD separated by commas, not {night!r}"
+            ) from None
+    return nights
 
 
 def _optional_path(value: str | None) -> Path | None:

@@ -27,7 +27,7 @@ FAILED_VOLUME = "failed_volume"
 HELD_SHRINK = "held_shrink"
 OVERRIDE_HINT = (
     'If a person has checked the export and the night really is this small, re-run it with the '
-    'DAG conf {"night": "%s", "allow_shrink": true} (or ISTV_ALLOW_SHRINK=1 for a one-off run).'
+    'DAG conf {"night": "%s", "allow_shrink": true}.'
 )
 
 

@@ -303,3 +303,14 @@ def test_a_leftover_a_live_process_holds_locked_is_kept(tmp_path):
         os.close(lock)
     report = apply_retention(tmp_path, TODAY, DAYS, MONTHS, now=NOW)
     assert report.deleted["leftovers"] == [f"published/p/2026-W46/{staging.name}"]
+
+
+def test_the_parked_copy_of_a_night_whose_swap_was_killed_is_kept(tmp_path):
+    """Killed between its two renames, a night exists only as its parked copy: retention keeps
+    it (the next run puts it back), however old, until the month itself expires."""
+    attendances = tmp_path / "restricted" / "attendances"
+    parked = touch(attendances / ".arrival_date=2026-11-20.old-ab12" / "part-0.parquet").parent
+    set_mtime(parked, NOW - dt.timedelta(days=3))
+    report = apply_retention(tmp_path, TODAY, DAYS, MONTHS, now=NOW)
+    assert parked.exists() and report.deleted["leftovers"] == []
+    assert any("parked copy of a missing night" in line for line in report.skipped)

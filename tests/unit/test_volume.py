@@ -124,19 +124,21 @@ def test_history_counts_latest_ok_validation_of_nights_stored(tmp_path):
 def test_settings_read_the_guard_from_the_environment(tmp_path):
     settings = Settings.from_env({"ISTV_DATA_ROOT": str(tmp_path)})
     assert (settings.min_night_rows, settings.min_night_ratio) == (1, 0.25)
-    assert settings.allow_shrink is False
+    assert settings.allow_shrink == frozenset()
     env = {
         "ISTV_DATA_ROOT": str(tmp_path),
         "ISTV_MIN_NIGHT_ROWS": "3",
         "ISTV_MIN_NIGHT_RATIO": "0.5",
-        "ISTV_ALLOW_SHRINK": "1",
+        "ISTV_ALLOW_SHRINK": "2026-11-20, 2026-11-21",
     }
     settings = Settings.from_env(env)
     assert (settings.min_night_rows, settings.min_night_ratio, settings.allow_shrink) == (
         3,
         0.5,
-        True,
+        frozenset({"2026-11-20", "2026-11-21"}),
     )
+    with pytest.raises(ValueError, match="ISTV_ALLOW_SHRINK must list nights"):
+        Settings.from_env({**env, "ISTV_ALLOW_SHRINK": "1"})
     with pytest.raises(ValueError, match="ISTV_MIN_NIGHT_RATIO must be a share"):
         Settings.from_env({**env, "ISTV_MIN_NIGHT_RATIO": "2"})
 
@@ -152,3 +154,41 @@ def check_error():
     from istv.volume import VolumeGateError
 
     return VolumeGateError(HELD_SHRINK, "night 2026-11-20: held")
+
+
+def test_a_stage_that_raises_records_failed_so_its_night_is_not_left_mid_run(tmp_path):
+    """extract ok, then validate raises on an unreadable file: the ledger says validate failed
+    (with the pipeline's own one-line reason), so the publication debounce does not wait on it."""
+    from istv import nightly
+    from istv.completeness import nights_in_progress
+    from transforms.ingest import SourceError
+
+    settings = Settings.from_env({"ISTV_DATA_ROOT": str(tmp_path)})
+    ledger = RunLedger(settings.ledger_url)
+    ledger.record(LedgerEntry("run-1", NIGHT.isoformat(), "extract", "ok"))
+    ledger.close()
+    assert nights_in_progress(settings.ledger_url, [NIGHT]) == [NIGHT]
+    with pytest.raises(SourceError):
+        nightly.validate_night(settings, NIGHT, str(tmp_path / "gone.csv"), "run-1")
+    ledger = RunLedger(settings.ledger_url)
+    latest = ledger.entries()[-1]
+    ledger.close()
+    assert (latest["stage"], latest["status"]) == ("validate", "failed")
+    assert "file not found" in latest["message"]
+    assert nights_in_progress(settings.ledger_url, [NIGHT]) == []
+
+
+def test_a_night_parked_by_a_killed_swap_still_counts_as_stored(tmp_path):
+    """Killed between its two renames, the stored night exists only as its parked copy: the
+    shrink check puts it back first, so a truncated re-run is still held."""
+    from istv.nightly import _check_volume
+    from istv.zones import Zones
+
+    settings = Settings.from_env({"ISTV_DATA_ROOT": str(tmp_path)})
+    partition = Zones(tmp_path).restricted_partition(NIGHT.isoformat())
+    parked = partition.with_name(f".{partition.name}.old-ab12")
+    parked.mkdir(parents=True)
+    pq.write_table(pa.table({"x": list(range(5))}), parked / "part-0.parquet")
+    check = _check_volume(settings, NIGHT, {"accepted": 2, "quarantined": 0})
+    assert (check.status, check.stored) == ("held_shrink", 5)
+    assert (partition / "part-0.parquet").exists() and not parked.exists()
