@@ -2,8 +2,11 @@
 
 The partner DAG runs whenever the restricted records change (every night). On schedule, `due`
 offers, for each partner and each kind of period it gets (its cadence's, plus quarters for the
-prescribed return), every period from the one holding the first ingested night (run ledger) up
-to the latest complete one, that
+prescribed return), every whole period from the first ingested night (run ledger) up to the
+latest complete one, that
+- began on or after the first ingested night: a period holding nights from before go-live is
+  offered once those nights are backfilled (then the first ingested night is earlier), and is
+  not a nightly "waiting" alert meanwhile;
 - retention has not deleted (a period starting before the restricted records kept is never
   offered: exports.publish.refuse_if_past_retention would refuse it), and
 - has no published version yet, or had a night re-run since its latest version was built (a
@@ -73,11 +76,12 @@ def due(
     for partner in chosen:
         for kind in partner.period_kinds:
             last = latest_complete(kind, today)
-            start = max(first, kept_from) if first else last.start
-            # the latest complete period is always offered: before go-live it waits, as ever
-            for period in periods_from(kind, start, last) or [last]:
-                if period.start < kept_from:
-                    continue  # the quarter or month straddling the retention line
+            if first is None:  # nothing ingested yet: the latest period, which waits
+                pairs.append((partner, last))
+                continue
+            for period in periods_from(kind, max(first, kept_from), last):
+                if period.start < max(first, kept_from):
+                    continue  # it began before go-live (backfill it) or retention's line
                 if period == last or _unpublished_or_rerun(settings, partner, period):
                     pairs.append((partner, period))
     return pairs

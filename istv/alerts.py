@@ -218,7 +218,7 @@ def _send_deadline_alert(context: dict[str, Any], conn_id: str) -> bool:
     from istv.settings import Settings
 
     run = context.get("dag_run") or {}
-    if run.get("run_type") == "backfill":
+    if run.get("run_type") == "backfill" or _queued_after_deadline(run):
         return False
     logical = run.get("logical_date")
     night = night_for_run(
@@ -240,6 +240,17 @@ def _send_deadline_alert(context: dict[str, Any], conn_id: str) -> bool:
         ),
         conn_id,
     )
+
+
+def _queued_after_deadline(run: dict[str, Any]) -> bool:
+    """A catch-up run (go-live, or a scheduler that was down) is created after its 07:00 has
+    passed: its deadline fires at once, for a night that is only now being run. Failures of
+    such runs still alert through failure_notifier."""
+    logical, queued = run.get("logical_date"), run.get("queued_at")
+    if not (logical and queued):
+        return False
+    deadline = dt.datetime.fromisoformat(logical) + DEADLINE_AFTER_RUN
+    return dt.datetime.fromisoformat(queued) > deadline
 
 
 def _ledger_reason(ledger_url: str, night: str) -> str:

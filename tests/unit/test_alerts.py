@@ -185,6 +185,13 @@ def test_deadline_alert_skips_backfills(webhook):
     assert webhook.bodies == []
 
 
+def test_deadline_alert_skips_a_catch_up_run_queued_after_its_deadline(webhook):
+    late = _deadline_context()
+    late["dag_run"]["queued_at"] = "2026-12-02T09:00:00Z"  # go-live catch-up, weeks later
+    assert asyncio.run(night_not_stored(context=late)) is False
+    assert webhook.bodies == []
+
+
 def test_night_deadline_is_a_dag_deadline_airflow_can_serialise():
     from airflow.sdk import DAG
     from airflow.serialization.serialized_objects import DagSerialization

@@ -79,10 +79,14 @@ def test_after_a_backfill_every_complete_earlier_week_is_due_and_published_ones_
     pairs = due(load_partners(), TODAY, settings=settings)
     assert labels(pairs, "nb-police-tasking") == ["2026-W40", "2026-W42", "2026-W43", "2026-W44"]
     # the quarter whose nights began before go-live is offered too (it waits: nights missing)
-    assert labels(pairs, "nembridge-csp") == ["2026-09", "2026-10", "2026-Q3"]
+    # September and Q3 began before the first ingested night: offered once backfilled
+    assert labels(pairs, "nembridge-csp") == ["2026-10"]
     complete, waiting = ready(pairs, settings)
     assert ("nb-police-tasking", "2026-W40") in {(p.id, q.label) for p, q in complete}
-    assert any(w.startswith("nembridge-csp: 2026-Q3") for w in waiting)
+    assert waiting == []
+    ingest(settings, "2026-07-01", "2026-09-27")  # the quarter's earlier nights backfilled
+    pairs = due(load_partners(), TODAY, settings=settings)
+    assert labels(pairs, "nembridge-csp") == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-Q3"]
 
 
 def test_a_published_period_is_offered_again_only_when_one_of_its_nights_is_re_run(settings):
@@ -98,12 +102,16 @@ def test_a_published_period_is_offered_again_only_when_one_of_its_nights_is_re_r
     ]
 
 
-def test_before_go_live_the_latest_complete_period_is_still_offered_and_waits(settings):
+def test_a_period_from_before_go_live_is_offered_once_its_nights_are_backfilled(settings):
+    """Go-live on 2 November: W44 (26 October to 1 November) is not offered, so it does not
+    raise a 'waiting' alert every night; backfilling its nights makes it due."""
     ingest(settings, "2026-11-02", "2026-11-02")  # go-live: the first night after W44
     police = [p for p in load_partners() if p.id == "nb-police-tasking"]
+    assert due(police, TODAY, settings=settings) == []
+    ingest(settings, "2026-10-26", "2026-11-01")
     pairs = due(police, TODAY, settings=settings)
     assert labels(pairs, police[0].id) == ["2026-W44"]
-    assert ready(pairs, settings)[0] == []
+    assert ready(pairs, settings)[0] == pairs
 
 
 def test_periods_before_the_retention_line_are_never_offered(settings, monkeypatch):
