@@ -31,6 +31,9 @@ SUPPRESS_UP_TO = 7
 ROUNDING_BASE = 5
 # What a suppressed cell shows instead of its count.
 SUPPRESSED = "*"
+# What a cell withheld by the release gate shows (exports/release_gate.py): secondary
+# suppression, so that another cell cannot be worked out from it. It may hold any count.
+WITHHELD = "x"
 
 RULE_KEYS = ("suppress_up_to", "rounding_base", "suppressed_symbol")
 
@@ -66,9 +69,15 @@ class Rule:
         if self.rounding_base < 1:
             raise DisclosureError(f"rounding_base must be >= 1, got {self.rounding_base!r}")
         symbol = self.suppressed_symbol
-        if not isinstance(symbol, str) or not symbol or _DERIVED_TEXT.fullmatch(symbol):
+        if (
+            not isinstance(symbol, str)
+            or not symbol
+            or symbol == WITHHELD
+            or _DERIVED_TEXT.fullmatch(symbol)
+        ):
             raise DisclosureError(
-                f"suppressed_symbol must be a non-empty, non-numeric string, got {symbol!r}"
+                f"suppressed_symbol must be a non-empty, non-numeric string other than "
+                f"{WITHHELD!r} (the withheld symbol), got {symbol!r}"
             )
 
     def as_dict(self) -> dict[str, Any]:
@@ -85,13 +94,26 @@ class Rule:
 DEFAULT_RULE = Rule()
 
 
+# The release gate's least protection: of the values 1..7, how many a suppressed or derived
+# count must still be able to take whatever a recipient combines (exports/release_gate.py).
+PROTECTION = 5
+
+
 @dataclass(frozen=True)
 class Policy:
-    """A versioned default rule plus per-product overrides (recorded in every manifest)."""
+    """A versioned default rule plus per-product overrides (recorded in every manifest), and
+    the release gate's settings: `protection` and `sharing` (groups of partner ids who may pool
+    what they receive; None: all partners of the deployment together)."""
 
     version: str
     default: Rule = DEFAULT_RULE
     overrides: Mapping[str, Rule] = field(default_factory=dict)
+    protection: int = PROTECTION
+    sharing: tuple[frozenset[str], ...] | None = None
+
+    def views(self, partners: list[str]) -> list[frozenset[str]]:
+        """The groups of recipients the gate checks together (each alone is always checked)."""
+        return [frozenset(partners)] if self.sharing is None else list(self.sharing)
 
     def rule_for(self, product: str) -> Rule:
         return self.overrides.get(product, self.default)
@@ -102,6 +124,8 @@ class Policy:
             "version": self.version,
             "default": self.default.as_dict(),
             "overrides": {p: r.as_dict() for p, r in sorted(self.overrides.items())},
+            "protection": self.protection,
+            "sharing": "all" if self.sharing is None else [sorted(g) for g in self.sharing],
         }
 
 
@@ -157,7 +181,34 @@ def policy_from_mapping(raw: object, source: str = "policy") -> Policy:
                 f"1-{SUPPRESS_UP_TO} suppressed, others rounded to a multiple of {ROUNDING_BASE}); "
                 "a policy may only be made stricter"
             )
-    return Policy(version=str(raw["version"]), default=default, overrides=overrides)
+    protection = raw.get("protection", PROTECTION)
+    if not _is_int(protection) or not PROTECTION <= protection <= SUPPRESS_UP_TO:
+        raise DisclosureError(
+            f"{source}: protection must be an integer from {PROTECTION} to {SUPPRESS_UP_TO} "
+            f"(how many of the values 1-{SUPPRESS_UP_TO} a count must keep), got {protection!r}"
+        )
+    return Policy(
+        version=str(raw["version"]),
+        default=default,
+        overrides=overrides,
+        protection=int(protection),
+        sharing=_sharing(raw.get("sharing", "all"), source),
+    )
+
+
+def _sharing(raw: object, source: str) -> tuple[frozenset[str], ...] | None:
+    """`all` (every partner may pool with every other: the safe default) or a list of groups
+    of partner ids."""
+    if raw == "all":
+        return None
+    if not isinstance(raw, list) or not all(
+        isinstance(group, list) and group and all(isinstance(p, str) for p in group)
+        for group in raw
+    ):
+        raise DisclosureError(
+            f"{source}: sharing must be 'all' or a list of lists of partner ids, got {raw!r}"
+        )
+    return tuple(frozenset(group) for group in raw)
 
 
 def load_policy(path: Path | None = None) -> Policy:
@@ -245,7 +296,7 @@ def disclose_change(current: Value, previous: Value, rule: Rule = DEFAULT_RULE) 
     """
     check_count(current, rule)
     check_count(previous, rule)
-    if rule.suppressed_symbol in (current, previous):
+    if {rule.suppressed_symbol, WITHHELD} & {current, previous}:
         return rule.suppressed_symbol
     return _as_int(current) - _as_int(previous)
 
@@ -271,7 +322,7 @@ def disclose_changes(
     symbol = rule.suppressed_symbol
     cur = current.to_numpy(dtype=object)
     prev = previous.to_numpy(dtype=object)
-    either = (cur == symbol) | (prev == symbol)
+    either = (cur == symbol) | (prev == symbol) | (cur == WITHHELD) | (prev == WITHHELD)
     out = np.empty(len(cur), dtype=object)
     out[either] = symbol
     keep = ~either
@@ -311,8 +362,9 @@ def _parse(value: object, pattern: re.Pattern[str], what: str) -> int:
 
 
 def check_count(value: object, rule: Rule = DEFAULT_RULE) -> None:
-    """A published count cell: the symbol, 0, or a multiple of the base above the threshold."""
-    if value == rule.suppressed_symbol and isinstance(value, str):
+    """A published count cell: the symbol, the withheld symbol, 0, or a multiple of the base
+    above the threshold."""
+    if value in (rule.suppressed_symbol, WITHHELD) and isinstance(value, str):
         return
     n = _parse(value, _COUNT_TEXT, "count")
     if n == 0:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from anonymiser.disclosure import Policy, Rule, disclose_change
+from anonymiser.disclosure import WITHHELD, Policy, Rule, disclose_change
 from exports.charts import (
     METHOD_LABELS,
     NO_DATA,
@@ -220,7 +220,7 @@ def _largest(names: pd.Series, values: pd.Series, rule: Rule, n: int) -> list[tu
     pairs = [
         (name, value)
         for name, value in zip(names, values, strict=True)
-        if value != rule.suppressed_symbol and int(value) > 0
+        if not isinstance(value, str) and int(value) > 0
     ]
     return sorted(pairs, key=lambda pair: -int(pair[1]))[:n]
 
@@ -271,8 +271,10 @@ def located_share(location_classes: pd.DataFrame | None, rule: Rule) -> str:
         return "not in this bundle"
     values = dict(location_classes.values)
     total, unknown = values.get("total", 0), values.get("unknown", 0)
-    if total in (0, rule.suppressed_symbol):
+    if total in (0, rule.suppressed_symbol, WITHHELD):
         return "too few assaults to say"
+    if unknown == WITHHELD:
+        return f"not shown: a count is withheld ({WITHHELD})"
     if unknown == rule.suppressed_symbol:
         return f"all but 1-{rule.suppress_up_to} of about {total} assaults had a usable location"
     share = 100 * (1 - int(unknown) / int(total))
@@ -282,14 +284,16 @@ def located_share(location_classes: pd.DataFrame | None, rule: Rule) -> str:
 def suppression_note(tables: dict[str, pd.DataFrame], policy: Policy) -> str:
     from schemas import load_products
 
-    cells = suppressed = 0
+    cells = suppressed = withheld = 0
     for product, frame in tables.items():
         for column in load_products()[product]["counts"]:
             cells += int(frame[column].notna().sum())  # a blank is no data, not a count
             suppressed += int((frame[column] == policy.rule_for(product).suppressed_symbol).sum())
+            withheld += int((frame[column] == WITHHELD).sum())
     rule = policy.default
     return (
         f"{suppressed} of {cells} published counts are shown as '{rule.suppressed_symbol}' "
-        f"(1-{rule.suppress_up_to}); hotspots list only places with {rule.suppress_up_to + 1} or "
+        f"(1-{rule.suppress_up_to}) and {withheld} as '{WITHHELD}' (withheld so that another "
+        f"count cannot be worked out from what partners receive); hotspots list only places with {rule.suppress_up_to + 1} or "
         "more assaults; private dwellings are never shown as places"
     )

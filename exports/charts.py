@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from anonymiser.disclosure import Rule
+from anonymiser.disclosure import WITHHELD, Rule
 from exports.products import ALL_LABEL, METHODS, WEEKDAYS
 
 if TYPE_CHECKING:
@@ -55,12 +55,14 @@ class ChartSpec:
 def caption(rule: Rule) -> str:
     return (
         f"Counts rounded to the nearest {rule.rounding_base}; "
-        f"{rule.suppressed_symbol} (hatched) = 1-{rule.suppress_up_to}, not shown."
+        f"{rule.suppressed_symbol} (hatched) = 1-{rule.suppress_up_to}, not shown; "
+        f"{WITHHELD} = withheld so that another count cannot be worked out."
     )
 
 
 def is_suppressed(value: object, rule: Rule) -> bool:
-    return value == rule.suppressed_symbol
+    """Suppressed (1 to the threshold) or withheld by the release gate (any count)."""
+    return value in (rule.suppressed_symbol, WITHHELD)
 
 
 NO_DATA = "no data"
@@ -162,7 +164,7 @@ def _heat_cell(ax: Axes, x: int, y: int, value: object, rule: Rule, colour) -> N
                 linewidth=0,
             )
         )
-        ax.text(x, y, rule.suppressed_symbol, ha="center", va="center", fontsize=9, color=INK)
+        ax.text(x, y, str(value), ha="center", va="center", fontsize=9, color=INK)
         return
     light = sum(colour[:3]) / 3 > 0.55
     ink = ZERO_INK if value == 0 else INK if light else "white"
@@ -173,9 +175,7 @@ def _bars(ax: Axes, labels: list[str], values: list[object], rule: Rule, horizon
     """Bars with their published value written on them; suppressed bars hatched, marked '*',
     spanning 0 to the suppression threshold (the range the true count lies in); blank cells a
     gap (no bar, no outline) marked "no data"."""
-    heights = [
-        rule.suppress_up_to if is_suppressed(v, rule) else as_number(v) for v in values
-    ]
+    heights = [rule.suppress_up_to if v == rule.suppressed_symbol else as_number(v) for v in values]
     hatches = [HATCH if is_suppressed(v, rule) else "" for v in values]
     faces = ["white" if is_suppressed(v, rule) else BAR for v in values]
     edges = ["none" if is_blank(v) else INK for v in values]

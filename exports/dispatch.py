@@ -124,4 +124,3 @@ def delivery_target(settings: Settings, partner: Partner) -> dict:
 def _under_root(settings: Settings, path: str) -> Path:
     candidate = Path(path)
     return candidate if candidate.is_absolute() else settings.data_root / candidate
-

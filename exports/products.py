@@ -200,7 +200,7 @@ def hotspots(
     n = len(uniques)
     assaults = np.bincount(ids, minlength=n)
 
-    weekday = _weekdays(places)
+    weekday = assault_weekdays(places)
     by_weekday = np.bincount(ids * 7 + (weekday - 1), minlength=n * 7).reshape(n, 7)
     peak_weekday = np.asarray(WEEKDAYS, dtype=object)[by_weekday.argmax(axis=1)]
 
@@ -238,7 +238,7 @@ def hotspots(
 
 def time_of_day(records: pd.DataFrame) -> pd.DataFrame:
     """Assaults by weekday (1-7) and hour (0-23), all and night-time economy: 168 rows each."""
-    cell = (_weekdays(records) - 1) * 24 + _hours(records["assault_hour"]).to_numpy()
+    cell = (assault_weekdays(records) - 1) * 24 + _hours(records["assault_hour"]).to_numpy()
     location = _codes(records["location_class"], LOCATION_CLASSES, "location_class")
     night_time = location.isin(NIGHT_TIME_ECONOMY).to_numpy()
     counts = [np.bincount(cell, minlength=168), np.bincount(cell[night_time], minlength=168)]
@@ -257,7 +257,7 @@ def peak_times(records: pd.DataFrame) -> pd.DataFrame:
     counts, zeros included. Only these margins, never the weekday x band cells under them, so
     no published cell can be recovered by subtracting the others from its total."""
     band = _hours(records["assault_hour"]).to_numpy() // PEAK_BAND_HOURS
-    by_day = np.bincount(_weekdays(records) - 1, minlength=7)
+    by_day = np.bincount(assault_weekdays(records) - 1, minlength=7)
     by_band = np.bincount(band, minlength=len(BANDS))
     rows = [(day, ALL_LABEL, int(n)) for day, n in zip(WEEKDAYS, by_day, strict=True)]
     rows += [(ALL_LABEL, hours, int(n)) for hours, n in zip(BANDS, by_band, strict=True)]
@@ -298,9 +298,7 @@ def trend(
         for p in periods
     ]
     labels = pd.Series([p.label for p in periods], dtype="str")
-    return pd.DataFrame(
-        {"period": labels, "assaults": _blank_unless(counts, labels, complete)}
-    )
+    return pd.DataFrame({"period": labels, "assaults": _blank_unless(counts, labels, complete)})
 
 
 def method_trend(
@@ -463,7 +461,7 @@ def _hours(values: pd.Series) -> pd.Series:
     return hours
 
 
-def _weekdays(records: pd.DataFrame) -> np.ndarray:
+def assault_weekdays(records: pd.DataFrame) -> np.ndarray:
     """ISO weekday (1 = Monday) of the assault: assault_weekday, else from assault_date."""
     from_date = _dates(records["assault_date"]).dt.dayofweek + 1
     if "assault_weekday" in records.columns:

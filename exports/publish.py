@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,17 +30,26 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow.parquet as pq
 
-from anonymiser.disclosure import Policy, disclose_changes, disclose_counts, load_policy
+from anonymiser.disclosure import (
+    WITHHELD,
+    Policy,
+    disclose_changes,
+    disclose_counts,
+    load_policy,
+)
 from exports.audit import audit_folder
 from exports.audit_tables import Offence
 from exports.briefing import BriefingContext
 from exports.products import build_products, night_digests
+from exports.release_gate import Exposure, check_release, withhold
+from exports.release_ledger import ReleaseLedger
+from exports.release_model import Release, bundle_cells
 from exports.visuals import MapInputs, write_visuals
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
 from istv import __version__
 from istv.completeness import missing_nights, require_complete
-from istv.partners import Partner, area_lsoas
-from istv.periods import Period
+from istv.partners import Partner, area_lsoas, load_partners
+from istv.periods import Period, period_containing
 from istv.settings import Settings
 from istv.versions import BuiltFrom, built_from, ledger_mark, record_built_from
 from istv.zones import (
@@ -132,7 +141,15 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         complete=complete,
     )
     policy = load_policy()
-    disclosed = disclose_products(tables, policy)
+    everyone = load_partners()
+    holders = [
+        (p.id, frozenset(area_lsoas(p, gazetteer.lsoas)))
+        for p in everyone
+        if "istv_records" in p.products
+    ]
+    disclosed, release_cells = gate(
+        settings, zones, partner, period, area, disclose_products(tables, policy), policy, holders
+    )
     nights = night_digests(records, area, period, "prescribed_return" in disclosed)
     notes = comparison_notes(settings.ledger_url, period, trend_periods)
 
@@ -189,6 +206,11 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         if offences:
             raise PublicationBlocked(partner.id, period.label, offences)
         target = home / version
+        ledger = ReleaseLedger(settings.audit_url)  # before the rename: never released unrecorded
+        try:
+            ledger.record(replace(release_cells, version=version))
+        finally:
+            ledger.close()
         status = release(settings, staging, target, run_id)
         if status == "published":  # a losing concurrent run must not overwrite the winner's
             record_built_from(settings.ledger_url, partner.id, period.label, version, built)
@@ -197,6 +219,87 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         os.close(lock)
         if staging.exists():
             shutil.rmtree(staging)
+
+
+class DisclosureRiskBlocked(Exception):
+    """The release gate found a count a recipient could work out and no cell of the bundle it
+    could withhold to stop it: nothing is published, the period stays due."""
+
+    def __init__(self, partner: str, period: str, exposures: list[Exposure]) -> None:
+        self.exposures = exposures
+        super().__init__(
+            f"{partner} {period}: publication blocked: the release gate found {len(exposures)} "
+            f"count(s) that what is already released pins below the policy's protection "
+            f"(first: {exposures[0]}); nothing was published or delivered. Ask the trust's "
+            "disclosure lead to review the release ledger; the period stays due."
+        )
+
+
+def gate(
+    settings: Settings,
+    zones: Zones,
+    partner: Partner,
+    period: Period,
+    area: set[str],
+    disclosed: dict[str, pd.DataFrame],
+    policy: Policy,
+    record_holders: list[tuple[str, frozenset[str]]],
+) -> tuple[dict[str, pd.DataFrame], Release]:
+    """The disclosed tables with the release gate's withheld cells, and the release to record.
+
+    Modelled together: this bundle and every earlier release (any partner) with a cell in this
+    period or the previous one; earlier versions of this same period are superseded, not
+    linked (late corrections settle first, exports/schedule.py, so versions are rare)."""
+    records = "" if "istv_records" not in disclosed else "full"
+    new = Release(
+        partner.id,
+        period.label,
+        "",
+        frozenset(area),
+        records,
+        tuple(bundle_cells(disclosed, period)),
+    )
+    start, end = _gate_window(period)
+    ledger = ReleaseLedger(settings.audit_url)
+    try:
+        released = [
+            r.within(start, end)
+            for r in ledger.overlapping(start, end)
+            if (r.partner, r.period) != (partner.id, period.label)
+        ]
+    finally:
+        ledger.close()
+    modelled = new.within(start, end)
+    days = [d for r in [*released, modelled] for c in r.cells for d in (c.start, c.end)]
+    first, last = min(days, default=start), max(days, default=end)
+    nights = [first + dt.timedelta(days=i) for i in range((last - first).days)]
+    result = check_release(
+        modelled,
+        released,
+        read_restricted(zones, nights, settings.ledger_url),
+        policy.rule_for,
+        policy.protection,
+        policy.views(
+            sorted({r.partner for r in released} | {p for p, _ in record_holders} | {partner.id})
+        ),
+        record_holders,
+    )
+    if result.exposures:
+        raise DisclosureRiskBlocked(partner.id, period.label, result.exposures)
+    tables = withhold(disclosed, result.withheld, policy.rule_for)
+    return tables, replace(new, cells=tuple(bundle_cells(tables, period)))
+
+
+def _gate_window(period: Period) -> tuple[dt.date, dt.date]:
+    """The days the gate models: the period and the previous one, widened to the whole weeks
+    and months around them, so a weekly and a monthly partner's overlapping releases are
+    checked together every time."""
+    first, last = period.previous().start, period.end - dt.timedelta(days=1)
+    kinds = ("week", "month")
+    return (
+        min(period_containing(kind, first).start for kind in kinds),
+        max(period_containing(kind, last).end for kind in kinds),
+    )
 
 
 def refuse_if_past_retention(period: Period, today: dt.date) -> None:
@@ -376,7 +479,8 @@ def _about(
             "Disclosure policy",
             f"version {policy.version}: counts 1-{rule.suppress_up_to} shown "
             f"as '{rule.suppressed_symbol}', others rounded to the nearest "
-            f"{rule.rounding_base}; zero shown as 0",
+            f"{rule.rounding_base}; zero shown as 0; '{WITHHELD}' withheld so that another "
+            "count cannot be worked out from what partners receive (any count)",
         ),
         ("Totals", "computed from true values and then rounded, so rows may not add up to them"),
         ("Private dwellings", "counted in area totals only; never shown as a place or a point"),

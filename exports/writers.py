@@ -34,10 +34,9 @@ def neutralise_text(values: pd.Series) -> pd.Series:
     """`neutralise` over a column of text, vectorised (OWASP CSV injection: a cell starting
     with = + - @ tab or CR gets a leading apostrophe); plain numbers and non-text are kept."""
     text = values.astype("string")
-    risky = (
-        text.str.match(FORMULA_START).fillna(False).astype(bool)
-        & ~text.str.fullmatch(PLAIN_NUMBER).fillna(False).astype(bool)
-    )
+    risky = text.str.match(FORMULA_START).fillna(False).astype(bool) & ~text.str.fullmatch(
+        PLAIN_NUMBER
+    ).fillna(False).astype(bool)
     if not risky.any():
         return values
     out = values.astype(object).copy()
@@ -49,10 +48,9 @@ def restore_text(values: pd.Series) -> pd.Series:
     """Undo `neutralise_text` on a column read back from a file a person edited (the review
     queue's texts must match the night's texts again)."""
     text = values.astype("string")
-    marked = (
-        text.str.startswith("'").fillna(False).astype(bool)
-        & text.str.slice(1).str.match(FORMULA_START).fillna(False).astype(bool)
-    )
+    marked = text.str.startswith("'").fillna(False).astype(bool) & text.str.slice(1).str.match(
+        FORMULA_START
+    ).fillna(False).astype(bool)
     return text.where(~marked, text.str.slice(1))
 
 

@@ -1,0 +1,646 @@
+"""The attacker's-view release gate: no count may be worked out from everything released.
+
+Every published cell is a sum over atoms of the restricted records (exports/release_model.py).
+Before a bundle is published, the gate puts every cell already released (the release ledger)
+and the new bundle's cells into one linear program per view: each partner alone, and the
+partners who may share (the policy's `sharing`, by default all partners together). Then, for
+every suppressed cell and every quantity a recipient could derive from a cell (the cell
+restricted to one area piece, to one block of days, or both), it solves the smallest and the
+largest true value consistent with everything in the view (HiGHS, `highspy`). A quantity is
+exposed when the attacker proves it is at least 1 and at most 7 and pins it to fewer than the
+policy's `protection` values (default 5 of the 7 values 1..7).
+
+Protection, not only blocking: when a quantity is exposed, the gate withholds ("x", any count)
+the cheapest cell of the new bundle whose constraint binds the bound (its dual is non-zero): a
+"*" first, then a 0, then the smallest shown count; it repeats until the quantity is safe.
+Withholding only removes constraints, so a quantity found safe stays safe. When no cell of the
+new bundle binds, the bundle is blocked: it fails closed.
+
+The atoms, per block of days (days between any two period edges in the view) and area piece
+(the intersections of every released area), come in families that share only their totals:
+  time    weekday (of the assault), hour, night-time economy (time_of_day, peak_times)
+  place   location class, place (location_classes, hotspots; unlisted places are "any")
+  method  method, residence piece and outward code (methods, method_trend, prescribed_return)
+  people  age band, sex (demographics)
+  total   per block and piece (trend, totals rows)
+Each family sums to the total of its block and piece, and the time and place families agree on
+the night-time economy. No published table crosses two families, so every family table with
+these totals can be joined into records: the model loses nothing a linear attacker could use.
+Record-level data at full resolution (a partner with a data sharing agreement) makes its
+time, place, method and total atoms known in every view holding it; that partner's own cells
+over its area are not protected against itself (it holds the records).
+
+The LP is the linear relaxation: bounds are rounded inwards (ceil, floor) to integers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pandas as pd
+
+from anonymiser.disclosure import WITHHELD, Rule, disclose_changes
+from anonymiser.generalise import UNKNOWN, age_band_labels
+from exports.products import (
+    METHODS,
+    NIGHT_TIME_ECONOMY,
+    PEAK_BAND_HOURS,
+    TIMEZONE,
+    assault_weekdays,
+)
+from exports.release_model import Cell, Release, interval, row_key
+from schemas import codes
+from transforms.gazetteer import LOCATION_CLASSES
+
+NO_PIECE = "-"  # assaults outside every released area, or with no LSOA
+FAMILIES = ("time", "place", "method", "people", "total")
+_FAMILY_OF_KEY = {
+    "weekday": "time",
+    "hour": "time",
+    "band": "time",
+    "nte": "time",
+    "class": "place",
+    "place": "place",
+    "method": "method",
+    "outcode": "method",
+    "age_band": "people",
+    "sex": "people",
+}
+_INF = highspy.kHighsInf
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A quantity the attacker pins: what it is, never its value or bounds."""
+
+    view: str
+    partner: str
+    period: str
+    product: str
+    row: str
+    column: str
+    restricted_to: str  # "" (the cell itself), "piece", "days" or "piece and days"
+
+    def __str__(self) -> str:
+        part = f" restricted to one {self.restricted_to}" if self.restricted_to else ""
+        return (
+            f"{self.partner} {self.period} {self.product} [{self.row}] {self.column}{part} "
+            f"(view: {self.view})"
+        )
+
+
+@dataclass
+class GateResult:
+    withheld: set[tuple[str, str, str]] = field(default_factory=set)  # (product, row, column)
+    exposures: list[Exposure] = field(default_factory=list)  # left exposed: block
+    checked: int = 0  # quantities solved
+
+
+def check_release(
+    new: Release,
+    released: Sequence[Release],
+    records: pd.DataFrame,
+    rule_for: Callable[[str], Rule],
+    protection: int,
+    views: Sequence[frozenset[str]],
+    record_holders: Sequence[tuple[str, frozenset[str]]] = (),
+) -> GateResult:
+    """Withhold cells of `new` until no view can narrow a count below `protection` values.
+
+    released  earlier releases (every partner, every version) that overlap `new` in time
+    records   restricted records covering every day of the releases (true values)
+    views     sets of partner ids that may share what they receive (each partner alone is
+              added); only views holding `new`'s partner are checked
+    record_holders  (partner id, area) of every partner entitled to record-level data: a
+              view holding one knows its area's records, before or after they are published
+    """
+    result = GateResult()
+    everyone = [*released, new]
+    model = _Model(everyone, records, [area for _, area in record_holders])
+    seen: set[frozenset[str]] = set()
+    for view in [frozenset({new.partner}), *views]:
+        if new.partner not in view or view in seen:
+            continue
+        seen.add(view)
+        in_view = [r for r in everyone if r.partner in view]
+        holders = [area for partner, area in record_holders if partner in view]
+        _check_view(model, in_view, new, rule_for, protection, view, holders, result)
+    return result
+
+
+# --- the atoms --------------------------------------------------------------------------------
+
+
+class _Model:
+    """Blocks, pieces, the variables of every family, and the true value of each variable."""
+
+    def __init__(
+        self,
+        releases: Sequence[Release],
+        records: pd.DataFrame,
+        more_areas: Sequence[frozenset[str]] = (),
+    ) -> None:
+        edges = {d for r in releases for c in r.cells for d in (c.start, c.end)}
+        self.edges = np.array(sorted(edges), dtype="datetime64[D]")
+        areas = sorted({r.area for r in releases} | set(more_areas), key=sorted)
+        self.areas = areas
+        self.piece_of_lsoa = _pieces(areas)
+        self.places = {
+            dict(c.where)["place"]: (dict(c.where)["class"], dict(c.where)["lsoa"])
+            for r in releases
+            for c in r.cells
+            if c.product == "hotspots"
+        }
+        self.outcodes = sorted(
+            {dict(c.where)["outcode"] for r in releases for c in r.cells if c.residents}
+        )
+        self.blocks = len(self.edges) - 1
+        self.tables: dict[str, pd.DataFrame] = {}
+        self.offset: dict[str, int] = {}
+        self._build_variables()
+        self._columns = {
+            name: {c: table[c].to_numpy() for c in table.columns}
+            for name, table in self.tables.items()
+        }
+        self._variables: dict[tuple[Cell, frozenset[str]], np.ndarray] = {}
+        self.truth = self._truth(records)
+
+    def pieces_of(self, area: frozenset[str]) -> set[str]:
+        return {self.piece_of_lsoa[lsoa] for lsoa in area if lsoa in self.piece_of_lsoa}
+
+    def blocks_of(self, start: dt.date, end: dt.date) -> np.ndarray:
+        lo = np.searchsorted(self.edges, np.datetime64(start, "D"))
+        hi = np.searchsorted(self.edges, np.datetime64(end, "D"))
+        return np.arange(lo, hi)
+
+    def _build_variables(self) -> None:
+        pieces = sorted(set(self.piece_of_lsoa.values()))
+        blocks = np.arange(self.blocks)
+        # Every weekday in every block: the weekday is of the assault, the block of arrival.
+        weekdays = [(b, w) for b in blocks for w in range(1, 8)]
+        time = pd.DataFrame(weekdays, columns=["block", "weekday"])
+        time = _cross(time, piece=pieces, hour=[str(h) for h in range(24)], nte=["0", "1"]).astype(
+            {"weekday": str}
+        )
+        time["band"] = (time["hour"].astype(int) // PEAK_BAND_HOURS).astype(str)
+        place_rows = [(c, "-") for c in LOCATION_CLASSES]
+        place_rows += [(c, p) for p, (c, _) in self.places.items()]
+        place = _cross(pd.DataFrame({"block": blocks}), piece=pieces)
+        place = place.merge(pd.DataFrame(place_rows, columns=["class", "place"]), how="cross")
+        place_piece = {
+            p: self.piece_of_lsoa.get(lsoa, NO_PIECE) for p, (_, lsoa) in self.places.items()
+        }
+        place = place[(place["place"] == "-") | (place["place"].map(place_piece) == place["piece"])]
+        residence = [(rp, o) for rp in pieces for o in [*self.outcodes, _OTHER]]
+        method = _cross(pd.DataFrame({"block": blocks}), piece=[*pieces, NO_PIECE], method=METHODS)
+        method = method.merge(
+            pd.DataFrame([*residence, (NO_PIECE, NO_PIECE)], columns=["rpiece", "outcode"]),
+            how="cross",
+        )
+        people = _cross(
+            pd.DataFrame({"block": blocks}),
+            piece=pieces,
+            age_band=[*age_band_labels(), UNKNOWN],
+            sex=codes("sex"),
+        )
+        total = _cross(pd.DataFrame({"block": blocks}), piece=[*pieces, NO_PIECE])
+        start = 0
+        for name, table in zip(FAMILIES, (time, place, method, people, total), strict=True):
+            table = table.reset_index(drop=True)
+            table["block"] = table["block"].astype(int)
+            self.tables[name], self.offset[name] = table, start
+            start += len(table)
+        self.size = start
+
+    def _truth(self, records: pd.DataFrame) -> np.ndarray:
+        """The true count of every variable, from the restricted records."""
+        truth = np.zeros(self.size)
+        if records.empty or self.blocks <= 0:
+            return truth
+        days = _local_days(records["arrival_date"])
+        block = np.searchsorted(self.edges, days, side="right") - 1
+        inside = (block >= 0) & (block < self.blocks)
+        frame = records[inside]
+        block = block[inside]
+        lsoa = frame["lsoa21cd"].astype("string")
+        piece = lsoa.map(self.piece_of_lsoa).fillna(NO_PIECE).astype(str).to_numpy()
+        rlsoa = frame["residence_lsoa21cd"].astype("string")
+        rpiece = rlsoa.map(self.piece_of_lsoa).fillna(NO_PIECE).astype(str).to_numpy()
+        klass = frame["location_class"].astype("string").fillna(UNKNOWN).astype(str).to_numpy()
+        weekday = assault_weekdays(frame)
+        outcode = frame["residence_outcode"].astype("string").str.strip().str.upper()
+        outcode = outcode.mask(outcode == "").fillna(UNKNOWN).astype(str)
+        outcode = outcode.where(outcode.isin(self.outcodes), _OTHER).to_numpy()
+        place_id = frame["place_id"].astype("string").fillna("-").astype(str)
+        place_id = place_id.where(place_id.isin(list(self.places)), "-").to_numpy()
+        keys = {
+            "time": dict(
+                block=block,
+                weekday=weekday.astype(str),
+                piece=piece,
+                hour=frame["assault_hour"].astype(int).astype(str).to_numpy(),
+                nte=np.where(np.isin(klass, NIGHT_TIME_ECONOMY), "1", "0"),
+            ),
+            "place": dict(block=block, piece=piece, **{"class": klass}, place=place_id),
+            "method": dict(
+                block=block,
+                piece=piece,
+                method=frame["assault_method"].astype("string").fillna(UNKNOWN).to_numpy(),
+                rpiece=rpiece,
+                outcode=np.where(rpiece == NO_PIECE, NO_PIECE, outcode),
+            ),
+            "people": dict(
+                block=block,
+                piece=piece,
+                age_band=frame["age_band"].astype("string").fillna(UNKNOWN).to_numpy(),
+                sex=frame["sex"].astype("string").str.strip().str.upper().fillna("X").to_numpy(),
+            ),
+            "total": dict(block=block, piece=piece),
+        }
+        for name, columns in keys.items():
+            table = self.tables[name]
+            where = pd.DataFrame(columns).astype({c: str for c in columns if c != "block"})
+            if name != "method":
+                where = where[where["piece"] != NO_PIECE]
+            counts = where.value_counts().rename("n").reset_index()
+            index = table.reset_index().merge(counts, on=list(columns), how="inner")
+            truth[self.offset[name] + index["index"].to_numpy()] = index["n"].to_numpy()
+        return truth
+
+    def variables(self, cell: Cell, area: frozenset[str]) -> np.ndarray:
+        """Indices of the variables a cell sums (cached: every view asks again)."""
+        key = (cell, area)
+        if key not in self._variables:
+            family = _family(cell)
+            columns = self._columns[family]
+            blocks = self.blocks_of(cell.start, cell.end)
+            block = columns["block"]
+            mask = (block >= blocks[0]) & (block <= blocks[-1]) if len(blocks) else block < 0
+            pieces = list(self.pieces_of(area))
+            mask &= np.isin(columns["rpiece" if cell.residents else "piece"], pieces)
+            for name, value in cell.where:
+                if name != "lsoa":
+                    mask &= columns[name] == value
+            self._variables[key] = self.offset[family] + np.flatnonzero(mask)
+        return self._variables[key]
+
+
+_OTHER = "(other)"  # a residence outcode no prescribed return lists
+
+
+def _family(cell: Cell) -> str:
+    families = {_FAMILY_OF_KEY[k] for k, _ in cell.where if k in _FAMILY_OF_KEY}
+    if len(families) > 1:
+        raise ValueError(f"{cell.product} [{cell.row}] crosses families {sorted(families)}")
+    return families.pop() if families else "total"
+
+
+def _pieces(areas: Sequence[frozenset[str]]) -> dict[str, str]:
+    """LSOA -> piece: LSOAs in exactly the same released areas form one piece."""
+    member: dict[str, list[int]] = {}
+    for i, area in enumerate(areas):
+        for lsoa in area:
+            member.setdefault(lsoa, []).append(i)
+    return {lsoa: "p" + ".".join(map(str, sig)) for lsoa, sig in member.items()}
+
+
+def _cross(frame: pd.DataFrame, **columns: Iterable[str]) -> pd.DataFrame:
+    for name, values in columns.items():
+        frame = frame.merge(pd.DataFrame({name: list(values)}), how="cross")
+    return frame
+
+
+def _local_days(values: pd.Series) -> np.ndarray:
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
+    return pd.to_datetime(values).to_numpy().astype("datetime64[D]")
+
+
+# --- one view ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    release: Release
+    cell: Cell
+    columns: np.ndarray
+    low: int
+    high: int | None
+    new: bool
+
+
+def _check_view(
+    model: _Model,
+    releases: Sequence[Release],
+    new: Release,
+    rule_for: Callable[[str], Rule],
+    protection: int,
+    view: frozenset[str],
+    holders: Sequence[frozenset[str]],
+    result: GateResult,
+) -> None:
+    rows = []
+    for release in releases:
+        for cell in release.cells:
+            if release is new and (cell.product, cell.row, cell.column) in result.withheld:
+                continue
+            low, high = interval(cell.shown, rule_for(cell.product))
+            columns = model.variables(cell, release.area)
+            rows.append(_Row(release, cell, columns, low, high, release is new))
+    for row in rows:
+        if row.new and not _fits(model, row):
+            raise RuntimeError(
+                f"release gate: {row.cell.product} [{row.cell.row}] {row.cell.column} is not "
+                "what the model counts from the records; fail closed (a bug: report it)"
+            )
+    # An earlier cell the current records no longer fit was built before a correction: it
+    # describes records that have changed, so it is left out (versions are not modelled).
+    rows = [row for row in rows if row.new or _fits(model, row)]
+    known = _known(model, holders)
+    lp = _Program(model, rows, known, _method_margins(model, known))
+    name = " + ".join(sorted(view))
+    for row, columns, restricted in _targets(model, rows, protection, known):
+        result.checked += 1
+        while True:
+            bounds, binding = lp.bounds(columns)
+            if bounds is None or not _exposed(*bounds, protection):
+                break
+            choice = _cheapest([rows[i] for i in binding if rows[i].new]) or _cheapest(
+                [r for r in rows if r.new and np.intersect1d(r.columns, columns).size]
+            )
+            if choice is None:
+                cell = row.cell
+                result.exposures.append(
+                    Exposure(
+                        name,
+                        row.release.partner,
+                        row.release.period,
+                        cell.product,
+                        cell.row,
+                        cell.column,
+                        restricted,
+                    )
+                )
+                break
+            result.withheld.add((choice.cell.product, choice.cell.row, choice.cell.column))
+            lp.withhold(rows.index(choice))
+            choice.low, choice.high = 0, None
+
+
+def _fits(model: _Model, row: _Row) -> bool:
+    true = model.truth[row.columns].sum()
+    return row.low <= true and (row.high is None or true <= row.high)
+
+
+def _known(model: _Model, holders: Sequence[frozenset[str]]) -> np.ndarray:
+    """Variables that record-level data in the view makes known exactly: for each holder's
+    area, the time, place and total atoms of every block (the records carry the assault's
+    day, hour, class and place, not age, sex or residence)."""
+    known = np.zeros(model.size, dtype=bool)
+    for area in holders:
+        pieces = model.pieces_of(area)
+        for family in ("time", "place", "total"):
+            mask = model.tables[family]["piece"].isin(pieces).to_numpy()
+            known[model.offset[family] + np.flatnonzero(mask)] = True
+    return known
+
+
+def _method_margins(model: _Model, known: np.ndarray) -> list[tuple[np.ndarray, float]]:
+    """Records also carry the method: in a known block and piece, each method's count is
+    known, though not how it splits by residence."""
+    table = model.tables["method"]
+    total = model.tables["total"]
+    known_total = {
+        (b, p)
+        for (b, p), k in zip(
+            zip(total["block"], total["piece"], strict=True),
+            known[model.offset["total"] : model.offset["total"] + len(total)],
+            strict=True,
+        )
+        if k
+    }
+    margins = []
+    for (block, piece, _), rows in table.groupby(["block", "piece", "method"]).indices.items():
+        if (block, piece) in known_total:
+            columns = model.offset["method"] + rows
+            margins.append((columns, float(model.truth[columns].sum())))
+    return margins
+
+
+def _targets(model: _Model, rows: list[_Row], protection: int, known: np.ndarray):
+    """(row, variables, restriction) of every quantity worth solving, each once.
+
+    Only quantities whose true value is 1..(7 + protection - 1) can be exposed (the truth is
+    always feasible), and quantities wholly known from records the view holds are skipped."""
+    most = 7 + protection - 1
+    done: set[bytes] = set()
+    for row in rows:
+        suppressed = row.low >= 1 and row.high is not None and row.high <= 7
+        parts = [("", row.columns)] if suppressed else []
+        if len(row.columns) > 1:
+            parts += _restrictions(model, row.columns)
+        for restricted, columns in parts:
+            true = model.truth[columns].sum()
+            if not 1 <= true <= most or _held(model, row, columns, known):
+                continue
+            digest = hashlib.sha1(np.sort(columns).tobytes()).digest()
+            if digest in done:
+                continue
+            done.add(digest)
+            yield row, columns, restricted
+
+
+def _held(model: _Model, row: _Row, columns: np.ndarray, known: np.ndarray) -> bool:
+    """A quantity the view's record-level data already gives exactly: not protected against
+    the view (the records' holder is entitled to it). A method count is given by the records
+    unless it is split by residence (the prescribed return)."""
+    if known[columns].all():
+        return True
+    if _family(row.cell) != "method" or row.cell.residents:
+        return False
+    table = model.tables["method"].iloc[columns - model.offset["method"]]
+    total = model.tables["total"]
+    hub = set(
+        zip(
+            total["block"][known[model.offset["total"] : model.offset["total"] + len(total)]],
+            total["piece"][known[model.offset["total"] : model.offset["total"] + len(total)]],
+            strict=True,
+        )
+    )
+    return all(key in hub for key in zip(table["block"], table["piece"], strict=True))
+
+
+def _restrictions(model: _Model, columns: np.ndarray):
+    """The cell restricted to each area piece, each block of days, and each of both."""
+    family = next(f for f in FAMILIES if columns[0] < model.offset[f] + len(model.tables[f]))
+    table = model.tables[family].iloc[columns - model.offset[family]]
+    piece, block = table["piece"].to_numpy(), table["block"].to_numpy()
+    many_pieces, many_blocks = len(set(piece)) > 1, len(set(block)) > 1
+    if many_pieces:
+        for p in sorted(set(piece)):
+            yield "piece", columns[piece == p]
+    if many_blocks:
+        for b in sorted(set(block)):
+            yield "days", columns[block == b]
+    if many_pieces and many_blocks:
+        for p in sorted(set(piece)):
+            for b in sorted(set(block)):
+                yield "piece and days", columns[(piece == p) & (block == b)]
+
+
+def _exposed(low: int, high: float, protection: int) -> bool:
+    return 1 <= low <= 7 and high - low + 1 < protection
+
+
+def _cheapest(rows: list[_Row]) -> _Row | None:
+    """The new cell to withhold that loses least: a "*", then a 0, then the smallest count;
+    among equals the one covering most atoms."""
+    open_rows = [r for r in rows if r.high is not None]
+    if not open_rows:
+        return None
+
+    def cost(row: _Row) -> tuple[int, int]:
+        rank = 0 if row.low >= 1 and row.high <= 7 else 1 if row.high == 0 else 2 + row.low
+        return rank, -len(row.columns)
+
+    return min(open_rows, key=cost)
+
+
+class _Program:
+    """One HiGHS model for a view: a column per variable, a row per cell and per link."""
+
+    def __init__(
+        self,
+        model: _Model,
+        rows: list[_Row],
+        known: np.ndarray,
+        exact: list[tuple[np.ndarray, float]],
+    ) -> None:
+        starts, indices, values, lows, highs = [], [], [], [], []
+        for row in rows:
+            starts.append(len(indices))
+            indices += row.columns.tolist()
+            values += [1.0] * len(row.columns)
+            lows.append(row.low)
+            highs.append(_INF if row.high is None else row.high)
+        self.cell_rows = len(rows)
+        for a, b in _links(model):
+            starts.append(len(indices))
+            indices += [*a.tolist(), *b.tolist()]
+            values += [1.0] * len(a) + [-1.0] * len(b)
+            lows.append(0)
+            highs.append(0)
+        for columns, value in exact:
+            starts.append(len(indices))
+            indices += columns.tolist()
+            values += [1.0] * len(columns)
+            lows.append(value)
+            highs.append(value)
+        lp = highspy.HighsLp()
+        lp.num_col_ = model.size
+        lp.num_row_ = len(starts)
+        lp.col_cost_ = np.zeros(model.size)
+        lp.col_lower_ = np.where(known, model.truth, 0.0)
+        lp.col_upper_ = np.where(known, model.truth, _INF)
+        lp.row_lower_ = np.array(lows, dtype=float)
+        lp.row_upper_ = np.array(highs, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = np.array([*starts, len(indices)], dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(indices, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(values)
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.size = model.size
+        self.cost = np.zeros(model.size)
+
+    def withhold(self, index: int) -> None:
+        self.highs.changeRowBounds(index, 0.0, _INF)
+
+    def bounds(self, columns: np.ndarray) -> tuple[tuple[int, float] | None, set[int]]:
+        """(lowest, highest) of the sum of `columns`, and the cell rows binding them."""
+        self.cost[:] = 0.0
+        self.cost[columns] = 1.0
+        self.highs.changeColsCost(self.size, np.arange(self.size, dtype=np.int32), self.cost)
+        low, binding = self._solve(highspy.ObjSense.kMinimize)
+        if low is None:
+            return None, set()
+        low = int(np.ceil(low - 1e-6))
+        if not 1 <= low <= 7:
+            return (low, _INF), binding
+        high, binding_high = self._solve(highspy.ObjSense.kMaximize)
+        high = _INF if high is None else float(np.floor(high + 1e-6))
+        return (low, high), binding | binding_high
+
+    def _solve(self, sense) -> tuple[float | None, set[int]]:
+        self.highs.changeObjectiveSense(sense)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return None, set()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"release gate: the LP did not solve ({status}); fail closed")
+        duals = np.asarray(self.highs.getSolution().row_dual[: self.cell_rows])
+        value = self.highs.getInfo().objective_function_value
+        return value, set(np.flatnonzero(np.abs(duals) > 1e-9).tolist())
+
+
+def _links(model: _Model):
+    """(a, b): the variables of a must sum to those of b. Every family sums to its block and
+    piece's total; the time family's night-time economy equals its location classes."""
+    total = model.tables["total"]
+    hub = {key: rows for key, rows in total.groupby(["block", "piece"]).indices.items()}
+    links = []
+    for family in ("time", "place", "method", "people"):
+        table = model.tables[family]
+        for key, rows in table.groupby(["block", "piece"]).indices.items():
+            links.append((model.offset[family] + rows, model.offset["total"] + hub[key]))
+    time, place = model.tables["time"], model.tables["place"]
+    time_nte = time.index[time["nte"] == "1"].to_numpy()
+    place_nte = place.index[place["class"].isin(NIGHT_TIME_ECONOMY)].to_numpy()
+    by_time = time.iloc[time_nte].groupby(["block", "piece"]).indices
+    by_place = place.iloc[place_nte].groupby(["block", "piece"]).indices
+    for key, rows in by_time.items():
+        if key in by_place:
+            links.append(
+                (
+                    model.offset["time"] + time_nte[rows],
+                    model.offset["place"] + place_nte[by_place[key]],
+                )
+            )
+    return links
+
+
+def withhold(
+    tables: dict[str, pd.DataFrame],
+    withheld: set[tuple[str, str, str]],
+    rule: Callable[[str], Rule],
+) -> dict[str, pd.DataFrame]:
+    """The bundle's tables with the gate's withheld cells shown as "x"; a withheld hotspot's
+    row is left out (a place not listed may hold any count) and the rest re-ranked."""
+    out = {}
+    for product, frame in tables.items():
+        mine = {(row, column) for p, row, column in withheld if p == product}
+        frame = frame.reset_index(drop=True).copy()
+        if not mine:
+            out[product] = frame
+            continue
+        keys = row_key(product, frame)
+        for row, column in sorted(mine):
+            hit = (keys == row).to_numpy()
+            if product == "hotspots" and column == "assaults":
+                frame, keys = frame[~hit].reset_index(drop=True), keys[~hit].reset_index(drop=True)
+            else:
+                frame[column] = frame[column].astype(object).where(~hit, WITHHELD)
+        if product == "hotspots":
+            frame["change"] = disclose_changes(
+                frame["assaults"], frame["previous_assaults"], rule(product), blank_ok=True
+            )
+            frame["rank"] = range(1, len(frame) + 1)
+        out[product] = frame
+    return out

@@ -1,0 +1,125 @@
+"""The release ledger: every cell each partner has received, with its definition and the value
+as published, next to the audit log (same database, ISTV_AUDIT_URL). Never a true value.
+
+The release gate (exports/release_gate.py) reads it to know everything already out; publishing
+writes a bundle's release after the bundle is renamed into place. Append-only, like the audit
+log: the database refuses UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from exports.release_model import Cell, Release
+from istv.audit_log import append_only
+
+METADATA = sa.MetaData()
+RELEASES = sa.Table(
+    "istv_releases",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("partner", sa.String(64), nullable=False, index=True),
+    sa.Column("period", sa.String(32), nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.Column("area", sa.JSON, nullable=False),  # LSOA codes (public geography)
+    sa.Column("records", sa.String(16), nullable=False),  # "", "coarse" or "full"
+    sa.Column("first_day", sa.Date, nullable=False, index=True),
+    sa.Column("end_day", sa.Date, nullable=False, index=True),  # exclusive
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+CELLS = sa.Table(
+    "istv_released_cells",
+    METADATA,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("istv_releases.id"), index=True),
+    sa.Column("product", sa.String(64), nullable=False),
+    sa.Column("row", sa.Text, nullable=False),
+    sa.Column("column", sa.String(64), nullable=False),
+    sa.Column("shown", sa.String(32), nullable=False),
+    sa.Column("start", sa.Date, nullable=False),
+    sa.Column("end", sa.Date, nullable=False),
+    sa.Column("residents", sa.Boolean, nullable=False),
+    sa.Column("where", sa.JSON, nullable=False),
+)
+append_only(RELEASES)
+append_only(CELLS)
+
+
+class ReleaseLedger:
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url)
+        METADATA.create_all(self.engine)
+
+    def record(self, release: Release) -> None:
+        # The days of the bundle's own cells (trend cells of older periods repeat their totals)
+        days = [d for c in release.own_cells for d in (c.start, c.end)]
+        with self.engine.begin() as connection:
+            release_id = connection.execute(
+                RELEASES.insert().values(
+                    partner=release.partner,
+                    period=release.period,
+                    version=release.version,
+                    area=sorted(release.area),
+                    records=release.records,
+                    first_day=min(days, default=dt.date.min),
+                    end_day=max(days, default=dt.date.min),
+                    recorded_at=dt.datetime.now(dt.UTC),
+                )
+            ).inserted_primary_key[0]
+            if release.cells:
+                connection.execute(
+                    CELLS.insert(),
+                    [
+                        {
+                            "release_id": release_id,
+                            "product": c.product,
+                            "row": c.row,
+                            "column": c.column,
+                            "shown": c.shown,
+                            "start": c.start,
+                            "end": c.end,
+                            "residents": c.residents,
+                            "where": [list(pair) for pair in c.where],
+                        }
+                        for c in release.cells
+                    ],
+                )
+
+    def overlapping(self, start: dt.date, end: dt.date) -> list[Release]:
+        """Every release with a cell on a day in [start, end), oldest first."""
+        with self.engine.connect() as connection:
+            releases = connection.execute(
+                sa.select(RELEASES)
+                .where(RELEASES.c.first_day < end, RELEASES.c.end_day > start)
+                .order_by(RELEASES.c.id)
+            ).all()
+            out = []
+            for r in releases:
+                cells = connection.execute(sa.select(CELLS).where(CELLS.c.release_id == r.id)).all()
+                out.append(
+                    Release(
+                        r.partner,
+                        r.period,
+                        r.version,
+                        frozenset(r.area),
+                        r.records,
+                        tuple(
+                            Cell(
+                                c.product,
+                                c.row,
+                                c.column,
+                                c.shown,
+                                c.start,
+                                c.end,
+                                c.residents,
+                                tuple(tuple(pair) for pair in c.where),
+                            )
+                            for c in cells
+                        ),
+                    )
+                )
+        return out
+
+    def close(self) -> None:
+        self.engine.dispose()
