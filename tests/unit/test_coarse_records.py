@@ -12,6 +12,7 @@ from exports.coarse_records import (
     coarse_records,
     record_risk,
     risk_report,
+    risk_text,
 )
 from exports.products import BANDS, METHODS, istv_records
 from istv.periods import parse_period
@@ -205,3 +206,29 @@ def test_risk_reports_give_rows_only_at_full_resolution():
         "k": 1,
         "share_unique": 1.0,
     }
+
+
+def test_the_about_line_never_gives_a_coarse_row_count():
+    coarse = {
+        "product": "istv_records_coarse",
+        "resolution": "coarse",
+        "quasi_identifiers": COARSE_COLUMNS,
+        "record_k": 8,
+        "k": 9,
+        "share_unique": 0.0,
+        "rows_left_out": True,
+    }
+    text = risk_text(coarse)
+    assert "at least 8 assaults (smallest 9, 0.0% of rows unique)" in text
+    assert text.endswith("some assaults left out") and "rows" not in text.split("(")[0]
+    full = {
+        "product": "istv_records",
+        "resolution": "full",
+        "data_sharing_agreement": "DSA 1",
+        "quasi_identifiers": ["arrival_date"],
+        "rows": 312,
+        "k": 1,
+        "share_unique": 0.98,
+    }
+    assert risk_text(full).startswith("istv_records: full resolution under DSA 1; 312 rows, 98.0%")
+    assert risk_text({**coarse, "k": None}) == "istv_records_coarse: no rows"
