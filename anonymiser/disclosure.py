@@ -35,6 +35,11 @@ SUPPRESSED = "*"
 # suppression, so that another cell cannot be worked out from it. It may hold any count.
 WITHHELD = "x"
 
+# Record-level rows without a data sharing agreement are k-anonymous with at least this k: one
+# more than the suppression threshold, so any count formed from the rows is 0 or >= 8, never a
+# value the tables suppress (exports/coarse_records.py).
+RECORD_K = SUPPRESS_UP_TO + 1
+
 RULE_KEYS = ("suppress_up_to", "rounding_base", "suppressed_symbol")
 
 # A count as text: canonical decimal digits only (no sign, spaces, leading zeros or decimals).
@@ -103,7 +108,8 @@ PROTECTION = 5
 class Policy:
     """A versioned default rule plus per-product overrides (recorded in every manifest), and
     the release gate's settings: `protection` and `sharing` (groups of partner ids who may pool
-    what they receive; None: all partners of the deployment together)."""
+    what they receive; None: all partners of the deployment together), and the k of the coarse
+    record-level product."""
 
     version: str
     default: Rule = DEFAULT_RULE
@@ -114,6 +120,8 @@ class Policy:
     def views(self, partners: list[str]) -> list[frozenset[str]]:
         """The groups of recipients the gate checks together (each alone is always checked)."""
         return [frozenset(partners)] if self.sharing is None else list(self.sharing)
+
+    record_k: int = RECORD_K
 
     def rule_for(self, product: str) -> Rule:
         return self.overrides.get(product, self.default)
@@ -126,6 +134,7 @@ class Policy:
             "overrides": {p: r.as_dict() for p, r in sorted(self.overrides.items())},
             "protection": self.protection,
             "sharing": "all" if self.sharing is None else [sorted(g) for g in self.sharing],
+            "record_k": self.record_k,
         }
 
 
@@ -155,7 +164,10 @@ def _rule_from_mapping(raw: object, base: Rule | None, where: str) -> Rule:
 def policy_from_mapping(raw: object, source: str = "policy") -> Policy:
     """Build and validate a Policy from parsed YAML or a manifest's "policy" object.
 
-    Overrides may be partial: missing keys come from the default rule.
+    Overrides may be partial: missing keys come from the default rule. `record_k` must exceed
+    the default rule's suppression threshold (and be at least RECORD_K), so no count formed
+    from the rows is one the tables suppress; left out (manifests from before it) it is the
+    least such value.
     """
     if not isinstance(raw, Mapping):
         raise DisclosureError(f"{source}: expected a mapping with version, default, overrides")
@@ -181,6 +193,14 @@ def policy_from_mapping(raw: object, source: str = "policy") -> Policy:
                 f"1-{SUPPRESS_UP_TO} suppressed, others rounded to a multiple of {ROUNDING_BASE}); "
                 "a policy may only be made stricter"
             )
+    least = max(RECORD_K, default.suppress_up_to + 1)
+    record_k = raw.get("record_k", least)
+    if not _is_int(record_k) or record_k < least:
+        raise DisclosureError(
+            f"{source}: record_k must be an integer >= {least} (one more than the default "
+            f"suppression threshold, at least {RECORD_K}), got {record_k!r}; a policy may only "
+            "be made stricter"
+        )
     protection = raw.get("protection", PROTECTION)
     if not _is_int(protection) or not PROTECTION <= protection <= SUPPRESS_UP_TO:
         raise DisclosureError(
@@ -191,6 +211,7 @@ def policy_from_mapping(raw: object, source: str = "policy") -> Policy:
         version=str(raw["version"]),
         default=default,
         overrides=overrides,
+        record_k=int(record_k),
         protection=int(protection),
         sharing=_sharing(raw.get("sharing", "all"), source),
     )

@@ -43,6 +43,7 @@ PRODUCTS_PATH = SCHEMAS_DIR / "products.yaml"
 ABOUT_SHEET = "About"  # the XLSX sheet with period, policy and definitions: text, not audited
 FORMATS = ("csv", "xlsx", "parquet", "geojson")
 VISUAL_FORMATS = ("png", "svg", "html", "pdf")  # charts, maps, briefings: exports/audit_visuals
+RECORD_PRODUCTS = ("istv_records", "istv_records_coarse")  # record-level rows
 
 
 def _rows_offence(file: str, entry: Mapping[str, Any], n: int, location: str = "") -> list[Offence]:
@@ -60,6 +61,7 @@ def _audit_entry(
     policy: Policy,
     bundled: frozenset[str] = frozenset(),
     published: Callable[[str], frozenset[str]] = lambda product: frozenset(),
+    period: Mapping[str, Any] | None = None,
 ) -> list[Offence]:
     path = folder / file
     fmt = entry.get("format")
@@ -70,19 +72,20 @@ def _audit_entry(
         return [Offence(file, "", "", show(fmt), f"unknown format (expected one of {expected})")]
     try:
         if fmt == "xlsx":
-            return _audit_xlsx(path, file, entry, products, policy)
+            return _audit_xlsx(path, file, entry, products, policy, period)
         product = entry.get("product")
         if not isinstance(product, str):
             return [Offence(file, "", "", show(product), "manifest entry names no product")]
         rule = policy.rule_for(product)
+        records = {"record_k": policy.record_k, "period": period}
         if fmt == "geojson":
             header, rows = read_geojson(path)
             offences, n = check_table(
-                file, product, header, rows, products, rule, per_row_columns=True
+                file, product, header, rows, products, rule, per_row_columns=True, **records
             )
         else:
             header, row_iter = (read_csv if fmt == "csv" else read_parquet)(path)
-            offences, n = check_table(file, product, header, row_iter, products, rule)
+            offences, n = check_table(file, product, header, row_iter, products, rule, **records)
     except Exception as exc:  # an unreadable file cannot be shown to be safe
         return [Offence(file, "", "", "", f"cannot read as {fmt}: {exc}"[:300])]
     return offences + _rows_offence(file, entry, n)
@@ -94,6 +97,7 @@ def _audit_xlsx(
     entry: Mapping[str, Any],
     products: Mapping[str, Spec],
     policy: Policy,
+    period: Mapping[str, Any] | None = None,
 ) -> list[Offence]:
     from openpyxl import load_workbook
 
@@ -114,7 +118,15 @@ def _audit_xlsx(
                 continue
             header, rows = sheet_rows(workbook[product], product)
             found, n = check_table(
-                file, product, header, rows, products, policy.rule_for(product), location=product
+                file,
+                product,
+                header,
+                rows,
+                products,
+                policy.rule_for(product),
+                location=product,
+                record_k=policy.record_k,
+                period=period,
             )
             offences += found
             if isinstance(rows_expected, Mapping):
@@ -150,7 +162,45 @@ def _manifest_policy(
                     f"{theirs.as_dict()}",
                 )
             )
+    if recorded.record_k < reference.record_k:
+        offences.append(
+            Offence(
+                MANIFEST,
+                "",
+                "policy",
+                "record_k",
+                f"recorded record_k {recorded.record_k} is below the reference "
+                f"{reference.record_k}",
+            )
+        )
     return recorded, offences
+
+
+def _record_offences(manifest: Mapping[str, Any], bundled: frozenset[str]) -> list[Offence]:
+    """Record-level rows need a measured record_risk in the manifest, and full-resolution rows
+    a data sharing agreement named for the partner."""
+    carried = sorted(bundled & set(RECORD_PRODUCTS))
+    if not carried:
+        return []
+    offences = []
+    risk = manifest.get("record_risk")
+    if not isinstance(risk, Mapping) or risk.get("product") not in carried:
+        offences.append(
+            Offence(MANIFEST, "", "record_risk", "", "record-level rows without their record_risk")
+        )
+    partner = manifest.get("partner")
+    agreement = partner.get("data_sharing_agreement") if isinstance(partner, Mapping) else None
+    if "istv_records" in carried and not (isinstance(agreement, str) and agreement.strip()):
+        offences.append(
+            Offence(
+                MANIFEST,
+                "",
+                "partner",
+                "",
+                "full-resolution istv_records without a data_sharing_agreement for the partner",
+            )
+        )
+    return offences
 
 
 def published_counts(
@@ -231,6 +281,8 @@ def audit_folder(
         for name in [entry.get("product"), *(entry.get("products") or [])]
         if isinstance(name, str)
     )
+    offences += _record_offences(manifest, bundled)
+    period = manifest.get("period") if isinstance(manifest.get("period"), Mapping) else None
     listed: dict[str, Mapping[str, Any]] = {}
     for i, entry in enumerate(entries):
         name = _safe_relative(entry.get("path") if isinstance(entry, Mapping) else None)
@@ -264,6 +316,7 @@ def audit_folder(
             recorded,
             bundled,
             published,
+            period,
         )
     return offences
 

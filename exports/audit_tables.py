@@ -2,8 +2,9 @@
 
 Shared by the audit of data files (exports/audit.py) and of charts, maps and briefings
 (exports/audit_visuals.py). It shares no code with the writers except
-`anonymiser.disclosure.check_*`: CSV, Parquet, XLSX sheets and GeoJSON are read with their own
-libraries, and products.yaml is read here, not through the writers' schema helpers.
+`anonymiser.disclosure.check_*` and the code lists (methods, bands, location classes): CSV,
+Parquet, XLSX sheets and GeoJSON are read with their own libraries, and products.yaml is read
+here, not through the writers' schema helpers.
 
 Locations: CSV "row N" as a spreadsheet numbers it (header is row 1); XLSX "Sheet!N" likewise;
 Parquet "row N" counting records from 0; GeoJSON "features[N]".
@@ -12,6 +13,7 @@ Parquet "row N" counting records from 0; GeoJSON "features[N]".
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,9 +23,19 @@ from typing import Any
 
 import yaml
 
-from anonymiser.disclosure import DisclosureError, Rule, check_count, check_derived
+from anonymiser.disclosure import RECORD_K, DisclosureError, Rule, check_count, check_derived
+from exports.products import BANDS, METHODS
+from transforms.gazetteer import LOCATION_CLASSES
 
 NOT_A_PLACE = ("private_dwelling", "unknown")
+# The coarse record product (code lists, not writer code): what each column may hold.
+COARSE = "istv_records_coarse"
+WITHHELD = "withheld"
+COARSE_VALUES = {
+    "assault_band": frozenset({*BANDS, WITHHELD}),
+    "assault_method": frozenset({*METHODS, WITHHELD}),
+    "location_class": frozenset({*LOCATION_CLASSES, WITHHELD}),
+}
 PLACE_COLUMNS = ("place_id", "place_name", "easting", "northing")
 MAX_VALUE_CHARS = 20  # published values are not personal, but keep messages one line
 
@@ -163,8 +175,14 @@ def check_table(
     rule: Rule,
     location: str = "",
     per_row_columns: bool = False,
+    record_k: int = RECORD_K,
+    period: Mapping[str, Any] | None = None,
 ) -> tuple[list[Offence], int]:
-    """Offences in one table of one product, and the number of rows read."""
+    """Offences in one table of one product, and the number of rows read.
+
+    The coarse record product is also checked value by value (weeks inside `period`, the
+    manifest's period; dwellings without band or method) and for k-anonymity: every
+    combination of its values must cover at least `record_k` rows, measured here."""
     spec = products.get(product)
     if spec is None:
         return [Offence(file, location, "", show(product), "product not in products.yaml")], 0
@@ -183,8 +201,13 @@ def check_table(
             if name not in seen:
                 offences.append(Offence(file, location, name, "", "column missing"))
     n = 0
+    classes: dict[tuple, int] = {}
     for where, row in rows:
         n += 1
+        if product == COARSE:
+            offences += _coarse_offences(file, where, row, period)
+            pattern = tuple(str(row.get(c)) for c in sorted(spec.columns))
+            classes[pattern] = classes.get(pattern, 0) + 1
         for name, check in [(c, check_count) for c in spec.counts] + [
             (c, check_derived) for c in spec.derived
         ]:
@@ -200,7 +223,66 @@ def check_table(
             except DisclosureError as exc:
                 offences.append(Offence(file, where, name, show(value), str(exc)))
         offences += _dwelling_offences(file, where, row)
+    smallest = min(classes.values(), default=record_k)
+    if smallest < record_k:
+        offences.append(
+            Offence(
+                file,
+                location,
+                "",
+                "",
+                f"not k-anonymous: a combination of values covers {smallest} rows, fewer than "
+                f"record_k {record_k}",
+            )
+        )
     return offences, n
+
+
+def _coarse_offences(
+    file: str, where: str, row: Mapping[str, Any], period: Mapping[str, Any] | None
+) -> list[Offence]:
+    """A coarse record row: codes from the lists, a week inside the period (its first day or
+    a Monday) or the period's label, and a dwelling never with a band or method."""
+    offences = [
+        Offence(file, where, name, show(row[name]), "not a value of this column")
+        for name, allowed in COARSE_VALUES.items()
+        if name in row and row[name] not in allowed
+    ]
+    if "arrival_week" in row and not _a_week(row["arrival_week"], period):
+        offences.append(
+            Offence(
+                file,
+                where,
+                "arrival_week",
+                show(row["arrival_week"]),
+                "not a week of the period (a Monday or its first day) nor the period's label",
+            )
+        )
+    if row.get("location_class") == "private_dwelling":
+        offences += [
+            Offence(file, where, name, show(row[name]), "a private_dwelling row must withhold it")
+            for name in ("assault_band", "assault_method")
+            if name in row and row[name] != WITHHELD
+        ]
+    return offences
+
+
+def _a_week(value: object, period: Mapping[str, Any] | None) -> bool:
+    if period is None:
+        return False  # nothing to check a week against: fail closed
+    if value == period.get("label"):
+        return True
+    try:
+        day = dt.date.fromisoformat(str(value))
+        start = dt.date.fromisoformat(str(period.get("start")))
+        end = dt.date.fromisoformat(str(period.get("end_exclusive")))
+    except ValueError:
+        return False
+    return (
+        str(value) == day.isoformat()
+        and start <= day < end
+        and (day == start or day.weekday() == 0)
+    )
 
 
 def _dwelling_offences(file: str, where: str, row: Mapping[str, Any]) -> list[Offence]:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from anonymiser.disclosure import RECORD_K
 from anonymiser.generalise import UNKNOWN, age_band_labels
 from schemas import SCHEMAS_DIR, codes
 from transforms.gazetteer import LOCATION_CLASSES
@@ -89,6 +90,7 @@ def build_products(
     products: list[str],
     total_label: str = "total",
     complete: set[str] | None = None,
+    record_k: int | None = None,
 ) -> dict[str, pd.DataFrame]:
     """True-count tables for the area and period, one per requested product (schema order).
 
@@ -103,6 +105,7 @@ def build_products(
     total_label    the key value of total rows (methods, location_classes, demographics)
     complete       labels of the periods whose every night was ingested (None: all of them);
                    trend rows and hotspots' previous_assaults of other periods are blank
+    record_k       k of `istv_records_coarse` (exports/coarse_records.py; None: RECORD_K)
 
     Hotspots: every place with at least one assault is listed, with no threshold; the publisher
     drops places whose published count is suppressed, then re-ranks, and fills `change` (left
@@ -120,6 +123,11 @@ def build_products(
             continue
         if name == "istv_records":
             table = istv_records(here)
+        elif name == "istv_records_coarse":
+            from exports.coarse_records import coarse_records  # it reads BANDS from here
+
+            k = RECORD_K if record_k is None else record_k
+            table = coarse_records(istv_records(here), period, k).rows
         elif name == "hotspots":
             before = _in_previous(_records(previous), period)
             known = complete is None or period.previous().label in complete

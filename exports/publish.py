@@ -4,6 +4,9 @@
 2. True counts from restricted/ records for the partner's area (exports/products.py), for the
    period (by arrival date), the previous period and the last 12 periods of its cadence.
 3. Disclosure control (anonymiser/disclosure.py), product by product under the policy file.
+   Record-level rows are full (`istv_records`) only under the partner's named data sharing
+   agreement, else coarse and k-anonymous (`istv_records_coarse`); either way the manifest's
+   `record_risk` and the About sheet say how identifying they are (exports/coarse_records.py).
 4. Data files written to a staging folder; once the version is known, the charts, map and
    tasking briefing drawn from the same disclosed tables (exports/visuals.py); then the
    independent audit (exports/audit.py) re-reads every file and blocks the publication on any
@@ -40,6 +43,7 @@ from anonymiser.disclosure import (
 from exports.audit import audit_folder
 from exports.audit_tables import Offence
 from exports.briefing import BriefingContext
+from exports.coarse_records import risk_report, risk_text
 from exports.products import build_products, night_digests
 from exports.release_gate import Exposure, check_release, withhold
 from exports.release_ledger import ReleaseLedger
@@ -68,6 +72,8 @@ if TYPE_CHECKING:
 MANIFEST = "manifest.json"
 STAGING = ".staging-"  # prefix of the folder a bundle is built in, beside its versions
 POINT_PRODUCTS = ("hotspots", "istv_records")  # products that also go out as GeoJSON points
+RECORD_PRODUCTS = ("istv_records", "istv_records_coarse")  # record-level: record_risk measured
+_RECORD_LEVELS = {"istv_records": "full", "istv_records_coarse": "coarse"}
 TABLE_WRITERS = {"csv": write_csv, "parquet": write_parquet, "geojson": write_geojson}
 
 
@@ -116,6 +122,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     mark = ledger_mark(settings.ledger_url, period)  # before reading: a later re-run shows
     zones = Zones(settings.data_root)
     products = list(partner.products_for(period))
+    policy = load_policy()
     trend_periods = period.last(12)
     gazetteer = _gazetteer(settings)
     area = area_lsoas(partner, gazetteer.lsoas)
@@ -139,8 +146,8 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         trend_periods=trend_periods,
         products=products,
         complete=complete,
+        record_k=policy.record_k,
     )
-    policy = load_policy()
     everyone = load_partners()
     holders = [
         (p.id, frozenset(area_lsoas(p, gazetteer.lsoas)))
@@ -150,6 +157,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     disclosed, release_cells = gate(
         settings, zones, partner, period, area, disclose_products(tables, policy), policy, holders
     )
+    record_risk = _record_risk(disclosed, records, area, period, partner, policy)
     nights = night_digests(records, area, period, "prescribed_return" in disclosed)
     notes = comparison_notes(settings.ledger_url, period, trend_periods)
 
@@ -157,7 +165,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     clear_abandoned(home, STAGING)  # what killed runs left; a live run's staging is locked
     staging, lock = make_temp_dir(home, STAGING)
     try:
-        files = write_bundle(disclosed, partner, period, policy, notes, staging)
+        files = write_bundle(disclosed, partner, period, policy, notes, staging, record_risk)
         latest = _latest_version(home)
         before = _data_files(latest) if latest is not None else None
         built = BuiltFrom(
@@ -201,7 +209,9 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         )
         map_inputs = partial(_map_inputs, settings, gazetteer, area)
         files += write_visuals(disclosed, context, staging, map_inputs)
-        _write_manifest(staging, files, partner, period, policy, notes, version, reason, run_id)
+        _write_manifest(
+            staging, files, partner, period, policy, notes, version, reason, run_id, record_risk
+        )
         offences = audit_folder(staging, policy)
         if offences:
             raise PublicationBlocked(partner.id, period.label, offences)
@@ -250,7 +260,7 @@ def gate(
     Modelled together: this bundle and every earlier release (any partner) with a cell in this
     period or the previous one; earlier versions of this same period are superseded, not
     linked (late corrections settle first, exports/schedule.py, so versions are rare)."""
-    records = "" if "istv_records" not in disclosed else "full"
+    records = next((level for name, level in _RECORD_LEVELS.items() if name in disclosed), "")
     new = Release(
         partner.id,
         period.label,
@@ -344,6 +354,7 @@ def write_bundle(
     policy: Policy,
     notes: dict[str, str],
     folder: Path,
+    record_risk: dict | None = None,
 ) -> list[dict]:
     """The partner's formats for every product; returns the manifest's file entries."""
     files: list[dict] = []
@@ -353,7 +364,7 @@ def write_bundle(
                 write = partial(writer, frame)
                 files.append(_entry(folder, f"{product}.{fmt}", fmt, write, product=product))
     if "xlsx" in partner.formats:
-        about = _about(partner, period, policy, notes)
+        about = _about(partner, period, policy, notes, record_risk)
         files.append(
             _entry(
                 folder,
@@ -464,8 +475,34 @@ def comparison_notes(ledger_url: str, period: Period, trend: list[Period]) -> di
     }
 
 
+def _record_risk(
+    tables: dict[str, pd.DataFrame],
+    records: pd.DataFrame,
+    area: set[str],
+    period: Period,
+    partner: Partner,
+    policy: Policy,
+) -> dict | None:
+    """The manifest's record_risk when the bundle carries record-level rows, else None."""
+    product = next((p for p in RECORD_PRODUCTS if p in tables), None)
+    if product is None:
+        return None
+    every = build_products(records, area, period, None, None, [], ["istv_records"])
+    return risk_report(
+        product,
+        tables[product],
+        policy.record_k,
+        partner.data_sharing_agreement,
+        len(every["istv_records"]),
+    )
+
+
 def _about(
-    partner: Partner, period: Period, policy: Policy, notes: dict[str, str]
+    partner: Partner,
+    period: Period,
+    policy: Policy,
+    notes: dict[str, str],
+    record_risk: dict | None = None,
 ) -> list[tuple[str, str]]:
     rule = policy.default
     rows = [
@@ -485,6 +522,7 @@ def _about(
         ("Totals", "computed from true values and then rounded, so rows may not add up to them"),
         ("Private dwellings", "counted in area totals only; never shown as a place or a point"),
         *notes.items(),
+        *([("Record risk", risk_text(record_risk))] if record_risk else []),
         ("Software", f"istv-pipeline {__version__}"),
     ]
     rows += [(f"Table: {name}", spec["description"]) for name, spec in load_products().items()]
@@ -565,9 +603,14 @@ def _write_manifest(
     version: str,
     reason: str,
     run_id: str,
+    record_risk: dict | None = None,
 ) -> None:
     manifest = {
-        "partner": {"id": partner.id, "name": partner.name},
+        "partner": {
+            "id": partner.id,
+            "name": partner.name,
+            "data_sharing_agreement": partner.data_sharing_agreement,
+        },
         "period": {
             "label": period.label,
             "kind": period.kind,
@@ -583,6 +626,8 @@ def _write_manifest(
         "published_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": files,
     }
+    if record_risk is not None:
+        manifest["record_risk"] = record_risk
     write_atomic(
         folder / MANIFEST,
         lambda p: p.write_text(

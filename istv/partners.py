@@ -10,6 +10,12 @@ whatever the cadence, and produced only for calendar quarters. A quarterly partn
 quarterly bundle with the other products; a weekly or monthly partner gets its cadence's bundles
 without it, plus a quarterly bundle holding only the return (see `Partner.period_kinds` and
 `Partner.products_for`).
+
+Decision on record-level data: `istv_records` is the entitlement; its resolution follows the
+partner's `data_sharing_agreement`. With one named, the bundle holds the full `istv_records`;
+without, `products_for` swaps in `istv_records_coarse` (k-anonymous weeks and bands,
+exports/coarse_records.py). Two product names rather than one with variable columns, so
+products.yaml, the audit and the manifest each say exactly which columns a file may carry.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ RESERVED_IDS = frozenset(
 LAD_PATTERN = re.compile(r"^[ENSW]\d{8}$")
 LSOA_PATTERN = re.compile(r"^[EW]01\d{6}$")
 QUARTERLY_PRODUCTS = frozenset({"prescribed_return"})
+RECORDS, COARSE_RECORDS = "istv_records", "istv_records_coarse"
 FORMATS = ("csv", "xlsx", "parquet", "geojson")
 # Delivery types and the keys each needs. Encrypted and remote deliveries are added here.
 DELIVERY_TYPES: dict[str, tuple[str, ...]] = {
@@ -59,6 +66,7 @@ PARTNER_KEYS = (
     "delivery",
     "certificate",
     "allow_plain",
+    "data_sharing_agreement",
 )
 REQUIRED_KEYS = ("id", "name", "area", "products", "cadence", "formats", "delivery")
 
@@ -91,6 +99,7 @@ class Partner:
     delivery: dict = field(hash=False)
     certificate: str | None = None
     allow_plain: bool = False
+    data_sharing_agreement: str | None = None  # covers full-resolution record-level data
 
     @property
     def period_kind(self) -> str:
@@ -109,10 +118,11 @@ class Partner:
     def products_for(self, period: Period) -> tuple[str, ...]:
         """The products of the partner's bundle for this period, in configuration order.
 
+        `istv_records` is `istv_records_coarse` unless a data sharing agreement is named.
         Raises ValueError when the partner gets nothing for this kind of period.
         """
         chosen = tuple(
-            product
+            COARSE_RECORDS if product == RECORDS and not self.data_sharing_agreement else product
             for product in self.products
             if (product in QUARTERLY_PRODUCTS and period.kind == "quarter")
             or (product not in QUARTERLY_PRODUCTS and period.kind == self.period_kind)
@@ -232,6 +242,12 @@ def _parse_partner(
                 f"{product!r} is not a product; use names from schemas/products.yaml: "
                 f"{', '.join(sorted(known_products))}",
             )
+    if COARSE_RECORDS in products:
+        problem(
+            "products",
+            f"list {RECORDS!r}, not {COARSE_RECORDS!r}: without a data_sharing_agreement "
+            "the records are published coarse anyway",
+        )
     _no_duplicates(products, "products", problem)
 
     cadence = entry["cadence"]
@@ -260,6 +276,14 @@ def _parse_partner(
             "certificate, or set allow_plain: true where plain delivery is acceptable (demo)",
         )
 
+    agreement = entry.get("data_sharing_agreement")
+    if agreement is not None and (not isinstance(agreement, str) or not agreement.strip()):
+        problem(
+            "data_sharing_agreement",
+            "name the agreement covering full record-level data as text, e.g. "
+            "'Nembridge ISTV DSA 2026-03', or leave the key out (coarse records)",
+        )
+
     if problems:
         return None, problems
     return (
@@ -274,6 +298,7 @@ def _parse_partner(
             delivery=dict(delivery),
             certificate=certificate,
             allow_plain=allow_plain,
+            data_sharing_agreement=agreement.strip() if agreement is not None else None,
         ),
         problems,
     )

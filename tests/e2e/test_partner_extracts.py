@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -93,7 +94,12 @@ def test_both_partners_publish_through_the_dag_and_pass_the_audit(
     assert "not ingested" in notes["Previous period"]  # September never ran: say so
     police_notes = json.loads((police / "manifest.json").read_text())["notes"]
     assert police_notes["Previous period"] == "2026-W42: complete"
-    assert (csp / "istv_records.csv").exists() and not (police / "istv_records.csv").exists()
+    # the demo CSP names no data sharing agreement: its records go out coarse, k-anonymous
+    assert not (csp / "istv_records.csv").exists() and (csp / "istv_records_coarse.csv").exists()
+    assert not (police / "istv_records_coarse.csv").exists()
+    risk = json.loads((csp / "manifest.json").read_text())["record_risk"]
+    assert risk["resolution"] == "coarse" and risk["k"] >= risk["record_k"] == 8
+    assert risk["share_unique"] == 0 and "rows" not in risk
     assert (csp / f"nembridge-csp_{MONTH.label}.xlsx").exists()
     assert audit_tree(data_root / "published") == []
     sealed = data_root / "outbox" / "nembridge-csp" / MONTH.label / "v1"
@@ -153,7 +159,8 @@ def test_each_bundle_has_its_charts_map_and_one_page_briefing_in_the_manifest(da
 
 def test_a_partner_bundle_holds_nothing_outside_its_area(data_root):
     settings = Settings.from_env()
-    partner = next(p for p in load_partners() if p.id == "nembridge-csp")
+    csp = next(p for p in load_partners() if p.id == "nembridge-csp")
+    partner = dataclasses.replace(csp, data_sharing_agreement="Test DSA")  # full records
     publish(settings, partner, MONTH, "test")
     from transforms.gazetteer import load_gazetteer
 
@@ -169,6 +176,9 @@ def test_a_partner_bundle_holds_nothing_outside_its_area(data_root):
     )
     in_area = restricted["lsoa21cd"].isin(area)
     assert len(records) == int(in_area.sum()) < len(restricted)
+    risk = json.loads((bundle / "manifest.json").read_text())["record_risk"]
+    assert risk["resolution"] == "full" and risk["data_sharing_agreement"] == "Test DSA"
+    assert risk["rows"] == len(records) and 0 <= risk["share_unique"] <= 1
 
 
 def test_a_private_dwelling_is_never_a_place_or_a_point(data_root):
@@ -286,9 +296,7 @@ def test_nothing_is_published_while_the_audit_log_cannot_be_written(data_root, m
     assert not (data_root / "outbox" / partner.id).exists()
 
 
-def test_a_publication_whose_outcome_row_was_lost_is_logged_on_the_next_run(
-    data_root, monkeypatch
-):
+def test_a_publication_whose_outcome_row_was_lost_is_logged_on_the_next_run(data_root, monkeypatch):
     from exports.dispatch import publish_and_deliver
     from istv.audit_log import AuditLog
 

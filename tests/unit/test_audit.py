@@ -35,12 +35,14 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         csv.writer(fh, lineterminator="\n").writerows([header, *rows])
 
 
-def write_manifest(folder: Path, entries: list[dict], policy: dict | None = None) -> None:
+def write_manifest(
+    folder: Path, entries: list[dict], policy: dict | None = None, **extra: object
+) -> None:
     for entry in entries:
         path = folder / entry["path"]
         if path.exists():
             entry.setdefault("sha256", sha256(path))
-    manifest = {"files": entries, "period": "2026-03", "partner": "demo-csp"}
+    manifest = {"files": entries, "period": "2026-03", "partner": "demo-csp", **extra}
     manifest["policy"] = POLICY.as_dict() if policy is None else policy
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
@@ -398,6 +400,8 @@ def test_a_private_dwelling_with_a_name_or_point_is_reported(tmp_path: Path):
     write_manifest(
         folder,
         [{"path": "istv_records.csv", "product": "istv_records", "format": "csv", "rows": 3}],
+        partner={"id": "demo-csp", "data_sharing_agreement": "Demo DSA"},
+        record_risk={"product": "istv_records", "resolution": "full"},
     )
     found = audit_folder(folder)
     assert sorted((o.location, o.column) for o in found) == [
@@ -423,3 +427,91 @@ def test_a_blank_trend_cell_is_no_data_but_a_blank_elsewhere_fails():
     offences, _ = check_table("methods.csv", "methods", ["assault_method", "assaults"],
                               blank_method, specs, DEFAULT_RULE)  # fmt: skip
     assert [o.problem for o in offences] == ["count is blank"]
+
+
+COARSE_HEADER = ["arrival_week", "assault_band", "assault_method", "location_class"]
+COARSE_ROW = ["2026-03-02", "21:00-00:00", "blunt", "street"]
+MARCH = {"label": "2026-03", "kind": "month", "start": "2026-03-01", "end_exclusive": "2026-04-01"}
+
+
+def coarse_bundle(folder: Path, rows: list[list[str]], header=COARSE_HEADER, **extra) -> Path:
+    """A bundle holding only the coarse record product, as CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(folder / "istv_records_coarse.csv", header, rows)
+    product = "istv_records_coarse"
+    manifest = {"period": MARCH, "record_risk": {"product": product, "resolution": "coarse"}}
+    write_manifest(
+        folder,
+        [{"path": f"{product}.csv", "product": product, "format": "csv", "rows": len(rows)}],
+        **{**manifest, **extra},
+    )
+    return folder
+
+
+def test_a_clean_coarse_bundle_passes(tmp_path: Path):
+    rows = [COARSE_ROW] * 8 + [["2026-03", "withheld", "withheld", "withheld"]] * 8
+    rows += [["2026-03-01", "withheld", "withheld", "private_dwelling"]] * 8  # a Sunday: day 1
+    assert audit_folder(coarse_bundle(tmp_path / "b", rows), POLICY) == []
+
+
+def test_a_coarse_file_with_fewer_than_record_k_rows_in_a_class_fails(tmp_path: Path):
+    rows = [COARSE_ROW] * 8 + [["2026-03-09", "withheld", "sharp", "street"]] * 7
+    found = audit_folder(coarse_bundle(tmp_path / "b", rows), POLICY)
+    assert [o.problem for o in found] == [
+        "not k-anonymous: a combination of values covers 7 rows, fewer than record_k 8"
+    ]
+    strict = Policy("test", DEFAULT_RULE, {}, record_k=9)
+    found = audit_folder(coarse_bundle(tmp_path / "c", [COARSE_ROW] * 8), strict)
+    problems = [o.problem for o in found]
+    assert any("record_k 8 is below the reference 9" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "column, value",
+    [
+        ("arrival_date", "2026-03-04"),
+        ("arrival_time", "22:41"),
+        ("place_name", "The Crown"),
+        ("easting", "320400"),
+        ("lsoa21cd", "E01990001"),
+    ],
+)
+def test_a_coarse_file_with_a_date_minute_place_or_point_fails(tmp_path: Path, column, value):
+    rows = [[*COARSE_ROW, value]] * 8
+    found = audit_folder(coarse_bundle(tmp_path / "b", rows, [*COARSE_HEADER, column]), POLICY)
+    assert [(o.column, o.problem) for o in found] == [
+        (column, "column is not part of product 'istv_records_coarse'")
+    ]
+
+
+@pytest.mark.parametrize(
+    "row, column",
+    [
+        (["2026-03-04", "21:00-00:00", "blunt", "street"], "arrival_week"),  # a Wednesday
+        (["2026-04-06", "21:00-00:00", "blunt", "street"], "arrival_week"),  # another month
+        (["2026-03-02", "21:00-22:00", "blunt", "street"], "assault_band"),
+        (["2026-03-02", "21:00-00:00", "poison", "street"], "assault_method"),
+        (["2026-03-02", "21:00-00:00", "withheld", "private_dwelling"], "assault_band"),
+        (["2026-03-02", "withheld", "blunt", "private_dwelling"], "assault_method"),
+    ],
+)
+def test_coarse_values_are_checked(tmp_path: Path, row, column):
+    found = audit_folder(coarse_bundle(tmp_path / "b", [row] * 8), POLICY)
+    assert {o.column for o in found} == {column} and len(found) == 8
+
+
+def test_record_rows_need_their_risk_and_full_ones_a_data_sharing_agreement(tmp_path: Path):
+    found = audit_folder(coarse_bundle(tmp_path / "b", [COARSE_ROW] * 8, record_risk=None), POLICY)
+    assert [o.problem for o in found] == ["record-level rows without their record_risk"]
+    folder = tmp_path / "full"
+    folder.mkdir()
+    write_csv(folder / "istv_records.csv", ["arrival_date"], [["2026-03-01"]])
+    write_manifest(
+        folder,
+        [{"path": "istv_records.csv", "product": "istv_records", "format": "csv", "rows": 1}],
+        partner={"id": "demo-csp", "data_sharing_agreement": None},
+        record_risk={"product": "istv_records", "resolution": "full"},
+    )
+    assert [o.problem for o in audit_folder(folder, POLICY)] == [
+        "full-resolution istv_records without a data_sharing_agreement for the partner"
+    ]

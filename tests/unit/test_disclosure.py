@@ -10,6 +10,7 @@ import pytest
 
 from anonymiser.disclosure import (
     DEFAULT_RULE,
+    RECORD_K,
     ROUNDING_BASE,
     SUPPRESS_UP_TO,
     SUPPRESSED,
@@ -221,6 +222,20 @@ def test_repo_policy_loads_with_the_default_rule():
     policy = load_policy()
     assert policy.default == DEFAULT_RULE
     assert policy.version
+
+
+def test_record_k_is_one_more_than_the_threshold_and_only_stricter():
+    assert load_policy().record_k == RECORD_K == SUPPRESS_UP_TO + 1 == 8
+    base = {"version": "x", "default": DEFAULT_RULE.as_dict()}
+    assert policy_from_mapping(base).record_k == 8  # manifests from before record_k
+    assert policy_from_mapping({**base, "record_k": 12}).record_k == 12
+    raised = {**base, "default": {**DEFAULT_RULE.as_dict(), "suppress_up_to": 10}}
+    assert policy_from_mapping(raised).record_k == 11
+    for bad, least in [(7, 8), (True, 8), ("9", 8), (None, 8)]:
+        with pytest.raises(DisclosureError, match=f"record_k must be an integer >= {least}"):
+            policy_from_mapping({**base, "record_k": bad})
+    with pytest.raises(DisclosureError, match="record_k must be an integer >= 11"):
+        policy_from_mapping({**raised, "record_k": 10})
 
 
 def test_partial_override_inherits_from_default(tmp_path: Path):

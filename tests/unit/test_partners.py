@@ -96,9 +96,32 @@ def test_prescribed_return_comes_only_with_quarters():
     assert police.products_for(parse_period("2026-W43")) == police.products
     with pytest.raises(ValueError, match="nb-police-tasking.*weekly.*2026-10"):
         police.products_for(parse_period("2026-10"))
-    quarterly = parse_partners(config(cadence="quarterly"))[0]
+    quarterly = parse_partners(config(cadence="quarterly", data_sharing_agreement="DSA 1"))[0]
     assert quarterly.period_kinds == ("quarter",)
     assert quarterly.products_for(parse_period("2026-Q4")) == quarterly.products
+
+
+def test_records_are_full_only_under_a_named_data_sharing_agreement():
+    october = parse_period("2026-10")
+    csp = load_partners()[0]
+    assert csp.data_sharing_agreement is None
+    assert "istv_records_coarse" in csp.products_for(october)
+    assert "istv_records" not in csp.products_for(october)
+    named = parse_partners(config(data_sharing_agreement="  Nembridge ISTV DSA 2026-03 "))[0]
+    assert named.data_sharing_agreement == "Nembridge ISTV DSA 2026-03"
+    assert named.products_for(october)[0] == "istv_records"
+    assert "istv_records_coarse" not in named.products_for(october)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", 7, ["DSA"], True])
+def test_a_data_sharing_agreement_must_be_named_as_text(bad):
+    error = refused(config(data_sharing_agreement=bad), "key 'data_sharing_agreement': name the")
+    assert len(error.problems) == 1
+
+
+def test_the_coarse_product_is_not_listed_directly():
+    products = [*DEMO["partners"][0]["products"], "istv_records_coarse"]
+    refused(config(products=products), "list 'istv_records', not 'istv_records_coarse'")
 
 
 @pytest.mark.parametrize(
@@ -215,9 +238,15 @@ def _with_delivery(delivery: dict) -> dict:
 
 
 def test_sftp_delivery_needs_its_settings_and_never_a_password():
-    good = {"type": "sftp", "host": "sftp.example.invalid", "port": 2222, "username": "csp",
-            "directory": "incoming", "known_hosts": "secrets/known_hosts",
-            "key_file": "secrets/sftp.key"}
+    good = {
+        "type": "sftp",
+        "host": "sftp.example.invalid",
+        "port": 2222,
+        "username": "csp",
+        "directory": "incoming",
+        "known_hosts": "secrets/known_hosts",
+        "key_file": "secrets/sftp.key",
+    }
     assert parse_partners(_with_delivery(good), "test")[1].delivery["port"] == 2222
     for bad, message in [
         ({**good, "password": "x"}, "never put a password"),

@@ -88,7 +88,15 @@ def frame(rows: list[dict]) -> pd.DataFrame:
     return df.astype({"assault_hour": "int8", "assault_weekday": "int8"})
 
 
-def build(rows, period=OCTOBER, previous=None, trend_rows=None, trend_periods=(), products=ALL):
+def build(
+    rows,
+    period=OCTOBER,
+    previous=None,
+    trend_rows=None,
+    trend_periods=(),
+    products=ALL,
+    record_k=None,
+):
     records = frame(rows) if isinstance(rows, list) else rows
     return build_products(
         records,
@@ -98,6 +106,7 @@ def build(rows, period=OCTOBER, previous=None, trend_rows=None, trend_periods=()
         frame(trend_rows) if trend_rows else records,
         list(trend_periods) or [period],
         list(products),
+        record_k=record_k,
     )
 
 
@@ -503,7 +512,6 @@ def test_shuffled_input_gives_identical_tables():
     assert one["hotspots"]["assaults"].sum() == (one["istv_records"]["place_name"].notna().sum())
 
 
-
 # --- not available is not zero -----------------------------------------------------------------
 
 
@@ -550,3 +558,20 @@ def test_night_digests_change_with_the_period_own_records_only():
     resident = record(arrival_datetime="2026-10-13 02:00", lsoa21cd=OTHER)
     assert "2026-10-13" in night_digests(frame([*own, resident]), AREA, OCTOBER, residents=True)
     assert night_digests(frame([*own, resident]), AREA, OCTOBER, residents=False) == base
+
+
+def test_coarse_records_replace_the_full_ones_without_changing_them():
+    rows = [record()] * 8 + [dwelling()] * 8 + [record(assault_method="sharp")]
+    tables = build(rows, products=["istv_records", "istv_records_coarse"])
+    assert len(tables["istv_records"]) == 17  # the full product: one row per assault, as before
+    assert tables["istv_records"].columns.tolist() == columns_of("istv_records")
+    coarse = tables["istv_records_coarse"]
+    assert coarse.columns.tolist() == columns_of("istv_records_coarse")
+    assert coarse.drop_duplicates().values.tolist() == [
+        ["2026-10-19", "21:00-00:00", "blunt", "licensed_premises"],
+        ["2026-10-19", "withheld", "withheld", "private_dwelling"],
+    ]
+    assert len(coarse) == 16  # the lone sharp assault is left out at k 8
+    assert (
+        len(build(rows, products=["istv_records_coarse"], record_k=17)["istv_records_coarse"]) == 17
+    )
