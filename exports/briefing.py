@@ -295,5 +295,6 @@ def suppression_note(tables: dict[str, pd.DataFrame], policy: Policy) -> str:
         f"{suppressed} of {cells} published counts are shown as '{rule.suppressed_symbol}' "
         f"(1-{rule.suppress_up_to}) and {withheld} as '{WITHHELD}' (withheld so that another "
         "count cannot be worked out from what partners receive); hotspots list only places "
-        f"with {rule.suppress_up_to + 1} or more assaults; private dwellings are never shown as places"
+        f"with {rule.suppress_up_to + 1} or more assaults; private dwellings are never shown "
+        "as places"
     )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import shutil
 from dataclasses import dataclass, replace
@@ -47,7 +48,7 @@ from exports.coarse_records import risk_report, risk_text
 from exports.products import build_products, night_digests
 from exports.release_gate import Exposure, check_release, withhold
 from exports.release_ledger import ReleaseLedger
-from exports.release_model import Release, bundle_cells
+from exports.release_model import Release, bundle_cells, definition
 from exports.visuals import MapInputs, write_visuals
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
 from istv import __version__
@@ -245,6 +246,9 @@ class DisclosureRiskBlocked(Exception):
         )
 
 
+_log = logging.getLogger(__name__)
+
+
 def gate(
     settings: Settings,
     zones: Zones,
@@ -257,9 +261,11 @@ def gate(
 ) -> tuple[dict[str, pd.DataFrame], Release]:
     """The disclosed tables with the release gate's withheld cells, and the release to record.
 
-    Modelled together: this bundle and every earlier release (any partner) with a cell in this
-    period or the previous one; earlier versions of this same period are superseded, not
-    linked (late corrections settle first, exports/schedule.py, so versions are rare)."""
+    Modelled together: this bundle and every earlier release (any partner) with a cell in the
+    window (`_gate_window`); earlier versions of this same period are superseded, not linked
+    (late corrections settle first, exports/schedule.py, so versions are rare). A trend's older
+    periods lie outside the window: they repeat counts released before, and a count withheld
+    then is withheld again (`carried`), so repeating it adds nothing."""
     records = next((level for name, level in _RECORD_LEVELS.items() if name in disclosed), "")
     new = Release(
         partner.id,
@@ -272,13 +278,15 @@ def gate(
     start, end = _gate_window(period)
     ledger = ReleaseLedger(settings.audit_url)
     try:
-        released = [
-            r.within(start, end)
-            for r in ledger.overlapping(start, end)
+        earlier = [  # every release sharing a day with this bundle, its trends included
+            r
+            for r in ledger.overlapping(min((c.start for c in new.cells), default=start), end)
             if (r.partner, r.period) != (partner.id, period.label)
         ]
     finally:
         ledger.close()
+    released = [r.within(start, end) for r in earlier if r.within(start, end).cells]
+    was_withheld = {definition(c, r.area) for r in earlier for c in r.cells if c.shown == WITHHELD}
     modelled = new.within(start, end)
     days = [d for r in [*released, modelled] for c in r.cells for d in (c.start, c.end)]
     first, last = min(days, default=start), max(days, default=end)
@@ -293,11 +301,34 @@ def gate(
             sorted({r.partner for r in released} | {p for p, _ in record_holders} | {partner.id})
         ),
         record_holders,
+        _period_starts(first, last),
+        carried={  # a count withheld before stays withheld: a trend repeats old periods
+            (c.product, c.row, c.column)
+            for c in new.cells
+            if definition(c, new.area) in was_withheld
+        },
     )
     if result.exposures:
         raise DisclosureRiskBlocked(partner.id, period.label, result.exposures)
+    if result.prior:
+        _log.warning(
+            "%s %s: the release gate found %d count(s) that earlier releases already pin "
+            "(first: %s); this bundle adds nothing to them. Ask the disclosure lead to review.",
+            partner.id, period.label, len(result.prior), result.prior[0],
+        )  # fmt: skip
     tables = withhold(disclosed, result.withheld, policy.rule_for)
     return tables, replace(new, cells=tuple(bundle_cells(tables, period)))
+
+
+def _period_starts(first: dt.date, last: dt.date) -> set[dt.date]:
+    """The first day of every week and month from `first` to `last`."""
+    starts = set()
+    for kind in ("week", "month"):
+        period = period_containing(kind, first)
+        while period.start <= last:
+            starts.add(period.start)
+            period = period.next()
+    return starts
 
 
 def _gate_window(period: Period) -> tuple[dt.date, dt.date]:

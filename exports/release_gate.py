@@ -7,19 +7,20 @@ partners who may share (the policy's `sharing`, by default all partners together
 every suppressed cell and every quantity a recipient could derive from a cell (the cell
 restricted to one area piece, to one block of days, or both), it solves the smallest and the
 largest true value consistent with everything in the view (HiGHS, `highspy`). A quantity is
-exposed when the attacker proves it is at least 1 and at most 7 and pins it to fewer than the
-policy's `protection` values (default 5 of the 7 values 1..7).
+exposed when its true value is 1..7 and the attacker can rule out all but fewer than the
+policy's `protection` of the values 1..7 (default: at least 5 of the 7 must stay possible).
 
 Protection, not only blocking: when a quantity is exposed, the gate withholds ("x", any count)
 the cheapest cell of the new bundle whose constraint binds the bound (its dual is non-zero): a
 "*" first, then a 0, then the smallest shown count; it repeats until the quantity is safe.
-Withholding only removes constraints, so a quantity found safe stays safe. When no cell of the
-new bundle binds, the bundle is blocked: it fails closed.
+Withholding only removes constraints, so a quantity found safe stays safe. A quantity that
+earlier releases expose without the new bundle is reported (`prior`), not blocked on: nothing
+this bundle withholds can take it back, and the data team must hear of it (it is a defect).
 
 The atoms, per block of days (days between any two period edges in the view) and area piece
 (the intersections of every released area), come in families that share only their totals:
   time    weekday (of the assault), hour, night-time economy (time_of_day, peak_times)
-  place   location class, place (location_classes, hotspots; unlisted places are "any")
+  place   location class, place (location_classes, hotspots; a known place not listed: 0..7)
   method  method, residence piece and outward code (methods, method_trend, prescribed_return)
   people  age band, sex (demographics)
   total   per block and piece (trend, totals rows)
@@ -72,6 +73,7 @@ _FAMILY_OF_KEY = {
     "sex": "people",
 }
 _INF = highspy.kHighsInf
+_POINTS = 48  # feasible points kept to skip solves (each a full solution vector)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class Exposure:
 class GateResult:
     withheld: set[tuple[str, str, str]] = field(default_factory=set)  # (product, row, column)
     exposures: list[Exposure] = field(default_factory=list)  # left exposed: block
+    prior: list[Exposure] = field(default_factory=list)  # exposed by earlier releases alone
     checked: int = 0  # quantities solved
 
 
@@ -109,6 +112,8 @@ def check_release(
     protection: int,
     views: Sequence[frozenset[str]],
     record_holders: Sequence[tuple[str, frozenset[str]]] = (),
+    edges: Iterable[dt.date] = (),
+    carried: Iterable[tuple[str, str, str]] = (),
 ) -> GateResult:
     """Withhold cells of `new` until no view can narrow a count below `protection` values.
 
@@ -118,10 +123,14 @@ def check_release(
               added); only views holding `new`'s partner are checked
     record_holders  (partner id, area) of every partner entitled to record-level data: a
               view holding one knows its area's records, before or after they are published
+    edges     the first days of every period any partner is or will be sent (weeks, months):
+              records are known by the day, so blocks must already be cut where a later
+              release's cells will be cut
+    carried   cells of `new` withheld before solving: the same count was withheld before
     """
-    result = GateResult()
+    result = GateResult(withheld=set(carried))
     everyone = [*released, new]
-    model = _Model(everyone, records, [area for _, area in record_holders])
+    model = _Model(everyone, records, [area for _, area in record_holders], edges)
     seen: set[frozenset[str]] = set()
     for view in [frozenset({new.partner}), *views]:
         if new.partner not in view or view in seen:
@@ -144,8 +153,11 @@ class _Model:
         releases: Sequence[Release],
         records: pd.DataFrame,
         more_areas: Sequence[frozenset[str]] = (),
+        more_edges: Iterable[dt.date] = (),
     ) -> None:
         edges = {d for r in releases for c in r.cells for d in (c.start, c.end)}
+        if edges:
+            edges |= {d for d in more_edges if min(edges) < d < max(edges)}
         self.edges = np.array(sorted(edges), dtype="datetime64[D]")
         areas = sorted({r.area for r in releases} | set(more_areas), key=sorted)
         self.areas = areas
@@ -332,6 +344,7 @@ class _Row:
     low: int
     high: int | None
     new: bool
+    fixed: bool = False  # a hotspot listed or not: never withheld (the list is all places >= 8)
 
 
 def _check_view(
@@ -351,7 +364,12 @@ def _check_view(
                 continue
             low, high = interval(cell.shown, rule_for(cell.product))
             columns = model.variables(cell, release.area)
-            rows.append(_Row(release, cell, columns, low, high, release is new))
+            listed = (cell.product, cell.column) == ("hotspots", "assaults")
+            rows.append(_Row(release, cell, columns, low, high, release is new, listed))
+        for cell in _unlisted_places(model, release):
+            columns = model.variables(cell, release.area)
+            high = rule_for("hotspots").suppress_up_to
+            rows.append(_Row(release, cell, columns, 0, high, release is new, True))
     for row in rows:
         if row.new and not _fits(model, row):
             raise RuntimeError(
@@ -362,34 +380,57 @@ def _check_view(
     # describes records that have changed, so it is left out (versions are not modelled).
     rows = [row for row in rows if row.new or _fits(model, row)]
     known = _known(model, holders)
-    lp = _Program(model, rows, known, _method_margins(model, known))
+    margins = _method_margins(model, known)
+    lp = _Program(model, rows, known, margins)
     name = " + ".join(sorted(view))
-    for row, columns, restricted in _targets(model, rows, protection, known):
+    for row, columns, restricted in _targets(model, rows, known, margins):
         result.checked += 1
-        while True:
-            bounds, binding = lp.bounds(columns)
-            if bounds is None or not _exposed(*bounds, protection):
-                break
-            choice = _cheapest([rows[i] for i in binding if rows[i].new]) or _cheapest(
-                [r for r in rows if r.new and np.intersect1d(r.columns, columns).size]
+        if lp.safe_by_known_points(columns, protection):
+            continue
+        bounds, binding = lp.bounds(columns)
+        if bounds is None or not _exposed(*bounds, protection):
+            continue
+        exposure = Exposure(
+            name,
+            row.release.partner,
+            row.release.period,
+            row.cell.product,
+            row.cell.row,
+            row.cell.column,
+            restricted,
+        )
+        if _exposed(*lp.bounds_before(columns), protection):
+            result.prior.append(exposure)  # out already: withholding new cells cannot help
+            continue
+        while bounds is not None and _exposed(*bounds, protection):
+            choice = (
+                _cheapest([rows[i] for i in binding if rows[i].new])
+                or _cheapest([r for r in rows if r.new and np.intersect1d(r.columns, columns).size])
+                or _cheapest([r for r in rows if r.new])
             )
             if choice is None:
-                cell = row.cell
-                result.exposures.append(
-                    Exposure(
-                        name,
-                        row.release.partner,
-                        row.release.period,
-                        cell.product,
-                        cell.row,
-                        cell.column,
-                        restricted,
-                    )
-                )
+                result.exposures.append(exposure)
                 break
             result.withheld.add((choice.cell.product, choice.cell.row, choice.cell.column))
             lp.withhold(rows.index(choice))
             choice.low, choice.high = 0, None
+            bounds, binding = lp.bounds(columns)
+
+
+def _unlisted_places(model: _Model, release: Release) -> list[Cell]:
+    """A place the view knows (a hotspot of any release) in the release's area but not in its
+    hotspots holds fewer assaults than are listed (0..7) in the release's period."""
+    listed = [c for c in release.cells if (c.product, c.column) == ("hotspots", "assaults")]
+    if not listed:
+        return []
+    shown = {dict(c.where)["place"] for c in listed}
+    start, end = listed[0].start, listed[0].end
+    return [
+        Cell("hotspots", f"place_id={place}", "unlisted", "", start, end, False,
+             (("place", place), ("class", klass), ("lsoa", lsoa)))
+        for place, (klass, lsoa) in sorted(model.places.items())
+        if place not in shown and lsoa in release.area
+    ]  # fmt: skip
 
 
 def _fits(model: _Model, row: _Row) -> bool:
@@ -432,12 +473,18 @@ def _method_margins(model: _Model, known: np.ndarray) -> list[tuple[np.ndarray, 
     return margins
 
 
-def _targets(model: _Model, rows: list[_Row], protection: int, known: np.ndarray):
+def _targets(
+    model: _Model,
+    rows: list[_Row],
+    known: np.ndarray,
+    margins: list[tuple[np.ndarray, float]],
+):
     """(row, variables, restriction) of every quantity worth solving, each once.
 
-    Only quantities whose true value is 1..(7 + protection - 1) can be exposed (the truth is
-    always feasible), and quantities wholly known from records the view holds are skipped."""
-    most = 7 + protection - 1
+    Only quantities whose true value is 1..7 are protected. A quantity is what the view does
+    not hold already: the atoms and method margins its record-level data gives are taken out
+    (a cell wholly held is skipped), so knowing one's own records is not a disclosure."""
+    unheld = _Unheld(model.size, known, margins)
     done: set[bytes] = set()
     for row in rows:
         suppressed = row.low >= 1 and row.high is not None and row.high <= 7
@@ -445,8 +492,8 @@ def _targets(model: _Model, rows: list[_Row], protection: int, known: np.ndarray
         if len(row.columns) > 1:
             parts += _restrictions(model, row.columns)
         for restricted, columns in parts:
-            true = model.truth[columns].sum()
-            if not 1 <= true <= most or _held(model, row, columns, known):
+            columns = unheld(columns)
+            if not 1 <= model.truth[columns].sum() <= 7:
                 continue
             digest = hashlib.sha1(np.sort(columns).tobytes()).digest()
             if digest in done:
@@ -455,24 +502,25 @@ def _targets(model: _Model, rows: list[_Row], protection: int, known: np.ndarray
             yield row, columns, restricted
 
 
-def _held(model: _Model, row: _Row, columns: np.ndarray, known: np.ndarray) -> bool:
-    """A quantity the view's record-level data already gives exactly: not protected against
-    the view (the records' holder is entitled to it). A method count is given by the records
-    unless it is split by residence (the prescribed return)."""
-    if known[columns].all():
-        return True
-    if _family(row.cell) != "method" or row.cell.residents:
-        return False
-    table = model.tables["method"].iloc[columns - model.offset["method"]]
-    total = model.tables["total"]
-    hub = set(
-        zip(
-            total["block"][known[model.offset["total"] : model.offset["total"] + len(total)]],
-            total["piece"][known[model.offset["total"] : model.offset["total"] + len(total)]],
-            strict=True,
-        )
-    )
-    return all(key in hub for key in zip(table["block"], table["piece"], strict=True))
+class _Unheld:
+    """The part of a sum the view does not hold: known atoms out, and every method margin
+    (a known block, piece and method) the sum covers whole."""
+
+    def __init__(self, size: int, known: np.ndarray, margins: list[tuple[np.ndarray, float]]):
+        self.known = known
+        self.group = np.full(size, -1)
+        self.group_size = np.array([len(columns) for columns, _ in margins], dtype=int)
+        for i, (columns, _) in enumerate(margins):
+            self.group[columns] = i
+
+    def __call__(self, columns: np.ndarray) -> np.ndarray:
+        columns = columns[~self.known[columns]]
+        groups = self.group[columns]
+        if (groups < 0).all():
+            return columns
+        ids, counts = np.unique(groups[groups >= 0], return_counts=True)
+        whole = ids[counts == self.group_size[ids]]
+        return columns[~np.isin(groups, whole)]
 
 
 def _restrictions(model: _Model, columns: np.ndarray):
@@ -494,13 +542,15 @@ def _restrictions(model: _Model, columns: np.ndarray):
 
 
 def _exposed(low: int, high: float, protection: int) -> bool:
-    return 1 <= low <= 7 and high - low + 1 < protection
+    """Fewer than `protection` of the values 1..7 are still possible."""
+    possible = min(high, 7) - max(low, 1) + 1
+    return 0 < possible < protection
 
 
 def _cheapest(rows: list[_Row]) -> _Row | None:
     """The new cell to withhold that loses least: a "*", then a 0, then the smallest count;
     among equals the one covering most atoms."""
-    open_rows = [r for r in rows if r.high is not None]
+    open_rows = [r for r in rows if r.high is not None and not r.fixed]
     if not open_rows:
         return None
 
@@ -558,9 +608,36 @@ class _Program:
         self.highs.passModel(lp)
         self.size = model.size
         self.cost = np.zeros(model.size)
+        self.row_lower, self.row_upper = np.array(lows, dtype=float), np.array(highs, dtype=float)
+        self.new_rows = [i for i, row in enumerate(rows) if row.new]
+        self.withheld: set[int] = set()
+        self.points = np.zeros((_POINTS, model.size))
+        self.points[0], self.filled, self.keep_points = model.truth, 1, True
 
     def withhold(self, index: int) -> None:
         self.highs.changeRowBounds(index, 0.0, _INF)
+        self.withheld.add(index)
+
+    def bounds_before(self, columns: np.ndarray) -> tuple[int, float]:
+        """The bounds from earlier releases alone: every new cell relaxed, then restored."""
+        rows = np.array(sorted(set(self.new_rows) - self.withheld), dtype=np.int32)
+        lows, highs = self.row_lower[rows], self.row_upper[rows]
+        self.highs.changeRowsBounds(len(rows), rows, np.zeros(len(rows)), np.full(len(rows), _INF))
+        self.keep_points = False  # a point without the new cells may break them
+        try:
+            bounds, _ = self.bounds(columns)
+        finally:
+            self.highs.changeRowsBounds(len(rows), rows, lows, highs)
+            self.keep_points = True
+        return bounds if bounds is not None else (0, _INF)
+
+    def safe_by_known_points(self, columns: np.ndarray, protection: int) -> bool:
+        """True when points already known to be feasible (the truth, earlier solutions) spread
+        the sum of `columns` over at least `protection` of the values 1..7: the exact bounds
+        can only be wider, so no solve is needed."""
+        sums = self.points[: self.filled][:, columns].sum(axis=1)
+        low, high = int(np.ceil(sums.min() - 1e-6)), int(np.floor(sums.max() + 1e-6))
+        return min(high, 7) - max(low, 1) + 1 >= protection
 
     def bounds(self, columns: np.ndarray) -> tuple[tuple[int, float] | None, set[int]]:
         """(lowest, highest) of the sum of `columns`, and the cell rows binding them."""
@@ -571,7 +648,7 @@ class _Program:
         if low is None:
             return None, set()
         low = int(np.ceil(low - 1e-6))
-        if not 1 <= low <= 7:
+        if low > 7:
             return (low, _INF), binding
         high, binding_high = self._solve(highspy.ObjSense.kMaximize)
         high = _INF if high is None else float(np.floor(high + 1e-6))
@@ -585,8 +662,12 @@ class _Program:
             return None, set()
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"release gate: the LP did not solve ({status}); fail closed")
-        duals = np.asarray(self.highs.getSolution().row_dual[: self.cell_rows])
+        solution = self.highs.getSolution()
+        duals = np.asarray(solution.row_dual[: self.cell_rows])
         value = self.highs.getInfo().objective_function_value
+        if self.keep_points:  # feasible now, so feasible after any later withholding
+            self.points[self.filled % len(self.points)] = solution.col_value
+            self.filled = min(self.filled + 1, len(self.points))
         return value, set(np.flatnonzero(np.abs(duals) > 1e-9).tolist())
 
 
@@ -621,8 +702,8 @@ def withhold(
     withheld: set[tuple[str, str, str]],
     rule: Callable[[str], Rule],
 ) -> dict[str, pd.DataFrame]:
-    """The bundle's tables with the gate's withheld cells shown as "x"; a withheld hotspot's
-    row is left out (a place not listed may hold any count) and the rest re-ranked."""
+    """The bundle's tables with the gate's withheld cells shown as "x" (a hotspot's count is
+    never withheld, only its previous count, and then its change is withheld too)."""
     out = {}
     for product, frame in tables.items():
         mine = {(row, column) for p, row, column in withheld if p == product}
@@ -633,14 +714,10 @@ def withhold(
         keys = row_key(product, frame)
         for row, column in sorted(mine):
             hit = (keys == row).to_numpy()
-            if product == "hotspots" and column == "assaults":
-                frame, keys = frame[~hit].reset_index(drop=True), keys[~hit].reset_index(drop=True)
-            else:
-                frame[column] = frame[column].astype(object).where(~hit, WITHHELD)
+            frame[column] = frame[column].astype(object).where(~hit, WITHHELD)
         if product == "hotspots":
             frame["change"] = disclose_changes(
                 frame["assaults"], frame["previous_assaults"], rule(product), blank_ok=True
             )
-            frame["rank"] = range(1, len(frame) + 1)
         out[product] = frame
     return out

@@ -67,6 +67,12 @@ class Release:
         return replace(self, cells=cells)
 
 
+def definition(cell: Cell, area: frozenset[str]) -> tuple:
+    """What a cell counts, whatever product shows it: cells with the same definition hold the
+    same true count (a week's methods row and the same week in a later method_trend)."""
+    return area, cell.start, cell.end, cell.residents, tuple(sorted(cell.where))
+
+
 def interval(shown: str, rule: Rule) -> tuple[int, int | None]:
     """The true counts a published value allows, as (lowest, highest or None for no limit)."""
     if shown == WITHHELD:

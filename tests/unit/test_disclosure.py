@@ -149,7 +149,6 @@ def test_publishable_counts(value):
         "-5",
         "+10",
         "**",
-        "x",
         True,
         float("nan"),
     ],
