@@ -37,12 +37,13 @@ def istv_partner_extracts():
     @task
     def due_publications(**context) -> list[dict]:
         """Partner periods to publish now. On schedule, a period with nights not yet ingested
-        waits (the log names them); a period asked for by hand is always tried, and fails
-        with the missing nights named."""
+        waits (the log names them), as does one still settling (ISTV_SETTLING_DAYS after its
+        end or its latest correction: logged, no alert); a period asked for by hand is always
+        tried, and fails with the missing nights named."""
         import logging
         from zoneinfo import ZoneInfo
 
-        from exports.schedule import due, ready
+        from exports.schedule import due, is_settling, ready
         from istv.alerts import notify_waiting
         from istv.partners import load_partners
         from istv.settings import Settings
@@ -54,9 +55,10 @@ def istv_partner_extracts():
         if not params.get("period"):
             # A backfill queues its nights up front: publish once, after the last of them.
             queued = context["ti"].get_dr_count(dag_id="istv_nightly", states=["queued"])
-            pairs, waiting = ready(pairs, Settings.from_env(), nightly_queued=queued > 0)
+            pairs, waiting = ready(pairs, Settings.from_env(), today, nightly_queued=queued > 0)
             for reason in waiting:
-                logging.getLogger(__name__).warning("waiting: %s", reason)
+                level = logging.INFO if is_settling(reason) else logging.WARNING
+                logging.getLogger(__name__).log(level, "waiting: %s", reason)
             notify_waiting(context, waiting)
         return [{"partner": p.id, "period": period.label} for p, period in pairs]
 

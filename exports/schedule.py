@@ -17,6 +17,13 @@ products, files or policy) changed; context alone (trend, previous period) is "u
 
 `ready` splits the offered pairs into those to publish now and those that wait, saying why:
 - nights of the period not ingested (as before: named, and the period waits);
+- settling (settings.settling_days, ISTV_SETTLING_DAYS): each version is a release a reader can
+  difference against the one before (a v2 beside its v1 shows the late records themselves), so
+  versions are kept few. A period waits until `today >= period.end + settling days`, so late
+  records go out in its first version; a published period whose nights were re-run since its
+  latest version waits until settling days after the LATEST such re-run (ledger timestamps),
+  so a burst of corrections is one new version, not one a night. This is the normal wait, not
+  an alert (`is_settling`; istv.alerts.notify_waiting leaves it out). 0 days: no wait;
 - debounce: a night of the period or of its comparison window (the trend's periods, which
   include the previous one) is being run: its latest ledger entry is an "ok" stage before the
   final one (started, not finished; a failed stage ends a run), or
@@ -24,12 +31,15 @@ products, files or policy) changed; context alone (trend, previous period) is "u
   queues all its runs at once, and the ledger cannot see a night before it starts). Every
   period waits then, because a queued night's date is not known here.
 So during a backfill a period is published once, after the backfill's last night, not once per
-backfilled night; a normal night queues nothing, so its periods publish at once.
+backfilled night; a normal night queues nothing, so its periods publish once settled.
+A period asked for by hand (`due(..., period_label)`: DAG conf, `istv publish --period`) is an
+operator's decision: the DAG and CLI do not pass it through `ready`, so it is not held.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from istv.completeness import (
     IncompletePeriod,
@@ -39,10 +49,14 @@ from istv.completeness import (
     require_complete,
 )
 from istv.partners import Partner
-from istv.periods import Period, latest_complete, parse_period, periods_from
+from istv.periods import Period, latest_complete, local_date, parse_period, periods_from
 from istv.settings import Settings
 
+if TYPE_CHECKING:
+    from istv.versions import BuiltFrom
+
 TREND_PERIODS = 12  # as exports/publish.py: the trend (comparison window) is period.last(12)
+SETTLING = "settling:"  # how a settling reason's text begins, after "<partner>: <period> "
 
 
 def due(
@@ -88,10 +102,14 @@ def due(
 
 
 def ready(
-    pairs: list[tuple[Partner, Period]], settings: Settings, nightly_queued: bool = False
+    pairs: list[tuple[Partner, Period]],
+    settings: Settings,
+    today: dt.date,
+    nightly_queued: bool = False,
 ) -> tuple[list[tuple[Partner, Period]], list[str]]:
     """Pairs to publish now, and for the rest why they wait: missing nights (in the ledger or
-    on disk), nights of the period or its comparison window still being run, or istv_nightly
+    on disk), settling for late records or corrections on `today` (the run's date, as `due`
+    gets it), nights of the period or its comparison window still being run, or istv_nightly
     runs still queued (the debounce in the module docstring)."""
     ledger_url = settings.ledger_url
     complete, waiting = [], []
@@ -100,6 +118,10 @@ def ready(
             require_complete(ledger_url, period, settings.data_root)
         except IncompletePeriod as error:
             waiting.append(f"{partner.id}: {error}")
+            continue
+        settling = _settling(settings, partner, period, today)
+        if settling:
+            waiting.append(f"{partner.id}: {period.label} {settling}")
             continue
         if nightly_queued:
             waiting.append(
@@ -120,14 +142,56 @@ def ready(
     return complete, waiting
 
 
+def is_settling(reason: str) -> bool:
+    """Whether a reason `ready` gave is settling: the normal wait for late records, which
+    raises no alert (every reason starts "<partner>: <period> ")."""
+    return reason.partition(": ")[2].partition(" ")[2].startswith(SETTLING)
+
+
+def _settling(settings: Settings, partner: Partner, period: Period, today: dt.date) -> str | None:
+    """Why the period still settles on `today`, or None once it may be published: settling
+    days after its end, or, when published, after the latest re-run since its latest version
+    (a version without a record of what it was built from has no mark: its end counts)."""
+    days = dt.timedelta(days=settings.settling_days)
+    if not days:
+        return None
+    latest = _latest_built(settings, partner, period)
+    rerun = None
+    if latest is not None:
+        from istv.versions import rerun_since
+
+        rerun = rerun_since(settings.ledger_url, period, latest[1].ledger_mark)
+    if rerun is None:
+        until = period.end + days
+        return None if today >= until else f"{SETTLING} late records may still arrive until {until}"
+    start = max(period.end, local_date(rerun)) + days
+    if today >= start:
+        return None
+    return (
+        f"{SETTLING} corrections to {period.label} since {latest[0]} are published together "
+        f"from {start}"
+    )
+
+
 def _unpublished_or_rerun(settings: Settings, partner: Partner, period: Period) -> bool:
     """No version yet, no record of what the latest was built from, or a night re-run since."""
+    from istv.versions import ledger_mark
+
+    latest = _latest_built(settings, partner, period)
+    return latest is None or ledger_mark(settings.ledger_url, period) > latest[1].ledger_mark
+
+
+def _latest_built(
+    settings: Settings, partner: Partner, period: Period
+) -> tuple[str, BuiltFrom] | None:
+    """The period's latest version and what it was built from; None when it has no version
+    or its latest was published before versions were recorded (istv/versions.py)."""
     from exports.publish import _latest_version
-    from istv.versions import built_from, ledger_mark
+    from istv.versions import built_from
     from istv.zones import Zones
 
     latest = _latest_version(Zones(settings.data_root).published / partner.id / period.label)
     if latest is None:
-        return True
+        return None
     built = built_from(settings.ledger_url, partner.id, period.label, latest.name)
-    return built is None or ledger_mark(settings.ledger_url, period) > built.ledger_mark
+    return None if built is None else (latest.name, built)

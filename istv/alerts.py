@@ -183,8 +183,12 @@ def notify_waiting(
     """From istv_partner_extracts' due_publications: periods waiting for nights, one alert.
 
     `waiting` are the reasons exports.schedule.ready gives (partner id, period, missing
-    nights and what to do): ids and dates only.
+    nights and what to do): ids and dates only. Settling (a complete period held for late
+    records, exports.schedule.is_settling) is the normal wait, so it alone sends nothing.
     """
+    from exports.schedule import is_settling
+
+    waiting = [reason for reason in waiting if not is_settling(reason)]
     if not waiting:
         return False
     dag_run = context.get("dag_run")

@@ -19,6 +19,9 @@ DEFAULT_QUARANTINE_GRACE_ROWS = 5
 DEFAULT_MIN_NIGHT_ROWS = 1
 DEFAULT_MIN_NIGHT_RATIO = 0.25
 DEFAULT_SOURCE_PATTERN = "landing/inbox/ed_export_{night}.csv"
+# Each published version is a release to difference against the one before, so a period's late
+# records wait this long after it ends (or after its latest re-run) and go out as one version.
+DEFAULT_SETTLING_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class Settings:
     allow_shrink     nights (YYYY-MM-DD) a person checked: a small or shrinking run of one of
                      them may replace it; naming the night means a value left on a worker
                      never waves through another night (the DAG takes allow_shrink per run)
+    settling_days    a period is published on schedule this many days after it ends, and a
+                     published one's corrections this many days after its latest re-run
+                     (exports/schedule.py); a period asked for by hand is not held
     """
 
     data_root: Path
@@ -61,6 +67,7 @@ class Settings:
     min_night_rows: int = DEFAULT_MIN_NIGHT_ROWS
     min_night_ratio: float = DEFAULT_MIN_NIGHT_RATIO
     allow_shrink: frozenset[str] = frozenset()
+    settling_days: int = DEFAULT_SETTLING_DAYS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -97,7 +104,18 @@ class Settings:
             min_night_rows=min_rows,
             min_night_ratio=ratio,
             allow_shrink=_nights(env, "ISTV_ALLOW_SHRINK"),
+            settling_days=_days(env, "ISTV_SETTLING_DAYS", DEFAULT_SETTLING_DAYS),
         )
+
+
+def _days(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of days, 0 or more, so "7d" or "-1" is an error rather than a surprise."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdecimal():
+        raise ValueError(f"{name} must be a whole number of days, 0 or more, not {value!r}")
+    return int(value)
 
 
 def _nights(env: dict[str, str], name: str) -> frozenset[str]:

@@ -6,7 +6,8 @@ tell, every version records a sha256 per night of the records its own tables cou
 (exports.products.night_digests), its product and file lists, the policy version, and the
 ledger mark: the highest run-ledger id of a final-stage entry for the period's nights when it
 was built (a later id means a night of the period was re-run, so exports/schedule.py offers the
-period again and exports/publish.py decides).
+period again, once settling days have passed since the latest such re-run's ledger timestamp,
+and exports/publish.py decides).
 
 Why here and not in manifest.json: the manifest leaves the trust with the bundle. A sha256 is
 one-way, but it is not keyed, and a night's own records in a small area can be a single record
@@ -21,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -77,14 +79,30 @@ def _engine(url: str) -> sa.Engine:
 
 def ledger_mark(ledger_url: str, period: Period) -> int:
     """The highest ledger id of a final-stage entry for the period's nights (0: none)."""
+    return int(_final_stage_max(ledger_url, period, RUNS.c.id) or 0)
+
+
+def rerun_since(ledger_url: str, period: Period, mark: int) -> dt.datetime | None:
+    """When the latest night of the period was re-run after ledger mark `mark` (UTC), or None:
+    how long a published period's corrections have been arriving (exports/schedule.py)."""
+    latest = _final_stage_max(ledger_url, period, RUNS.c.recorded_at, RUNS.c.id > mark)
+    if latest is None or latest.tzinfo is not None:
+        return latest
+    return latest.replace(tzinfo=dt.UTC)  # SQLite keeps no zone; the ledger records UTC
+
+
+def _final_stage_max(
+    ledger_url: str, period: Period, column: sa.Column, *where: sa.ColumnElement[bool]
+) -> Any:
+    """The highest `column` of the final-stage entries for the period's nights (and `where`)."""
     nights = [night.isoformat() for night in period.nights()]
     ledger = RunLedger(ledger_url)
     try:
-        query = sa.select(sa.func.max(RUNS.c.id)).where(
-            RUNS.c.stage == FINAL_STAGE, RUNS.c.night.in_(nights)
+        query = sa.select(sa.func.max(column)).where(
+            RUNS.c.stage == FINAL_STAGE, RUNS.c.night.in_(nights), *where
         )
         with ledger.engine.connect() as connection:
-            return int(connection.execute(query).scalar() or 0)
+            return connection.execute(query).scalar()
     finally:
         ledger.close()
 

@@ -77,7 +77,12 @@ def _bundle(root: Path, partner: str, period: str, version: str = "v1") -> Path:
 def test_both_partners_publish_through_the_dag_and_pass_the_audit(
     partner_dag, data_root, airflow_home, capfd, caplog
 ):
+    from exports.schedule import ready
+
     caplog.set_level(logging.DEBUG)
+    csp_partner = next(p for p in load_partners() if p.id == "nembridge-csp")
+    on_schedule = ready([(csp_partner, MONTH)], Settings.from_env(), dt.date(2026, 11, 3))
+    assert "settling" in on_schedule[1][0]  # until 8 November; asked for, it is published now
     _run(partner_dag, MONTH.label)
     _run(partner_dag, WEEK.label)
     printed = capfd.readouterr()
@@ -425,14 +430,15 @@ def test_every_complete_earlier_week_is_due_not_only_the_latest(data_root):
 
     settings = Settings.from_env()
     today = dt.date(2026, 11, 3)
-    pairs, waiting = ready(due([_police()], today, settings=settings), settings)
-    # October's nights were backfilled: W41-W43 are complete; W44 waits for 1 November, and
-    # W40, which began before the first ingested night, is not offered until it is backfilled
+    pairs, waiting = ready(due([_police()], today, settings=settings), settings, today)
+    # October's nights were backfilled: W41-W43 are complete (W43 settled on 2 November, a
+    # week after its last night); W44 waits for 1 November, and W40, which began before the
+    # first ingested night, is not offered until it is backfilled
     assert [p.label for _, p in pairs] == ["2026-W41", "2026-W42", "2026-W43"]
     assert [w.split()[1] for w in waiting] == ["2026-W44"]
     for _, period in pairs:
         assert publish(settings, _police(), period, "due").version == "v1"
-    pairs, _ = ready(due([_police()], today, settings=settings), settings)
+    pairs, _ = ready(due([_police()], today, settings=settings), settings, today)
     assert pairs == []  # published, and no night of them re-run since
 
 

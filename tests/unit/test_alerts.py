@@ -146,6 +146,15 @@ def test_waiting_alert_lists_each_period_on_one_line(webhook):
     assert " | tasking: 2026-W43" in message["reason"]
 
 
+def test_a_settling_period_is_a_normal_wait_and_raises_no_alert(webhook):
+    settling = "tasking: 2026-W44 settling: late records may still arrive until 2026-11-09"
+    assert notify_waiting({}, [settling]) is False
+    assert webhook.bodies == []
+    missing = "tasking: 2026-W45 cannot be published: 2026-11-04."
+    assert notify_waiting({}, [settling, missing])
+    assert json.loads(webhook.bodies[0])["reason"] == missing
+
+
 def _deadline_context(run_type: str = "scheduled") -> dict:
     """The context Airflow's scheduler gives a deadline callback (DAGRunResponse as JSON)."""
     return {
