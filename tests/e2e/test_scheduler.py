@@ -62,6 +62,8 @@ def stack(tmp_path_factory) -> AirflowStack:
         "ISTV_FIRST_NIGHT": FIRST_NIGHT.isoformat(),
         "ISTV_QUARANTINE_MAX_SHARE": "1",  # tiny nights: the gate is tested elsewhere
         "ISTV_PARTNERS": str(root / "partners.yaml"),
+        # A re-run's v2 is due at once here; settling is tested in tests/unit/test_schedule.py.
+        "ISTV_SETTLING_DAYS": "0",
     }
     with airflow_stack(root, env) as running:
         running.cli("dags", "unpause", "istv_partner_extracts")
