@@ -182,18 +182,22 @@ def test_record_risk_on_a_hand_made_frame():
     }
 
 
+# Nine identical records: one group of 9 (k 9 >= record_k 8), one record left out.
+COARSE_REPORT = {
+    "product": "istv_records_coarse",
+    "resolution": "coarse",
+    "quasi_identifiers": COARSE_COLUMNS,
+    "record_k": 8,
+    "k": 9,
+    "share_unique": 0.0,
+    "rows_left_out": True,
+}
+
+
 def test_risk_reports_give_rows_only_at_full_resolution():
     rows = coarse_records(full([("2026-10-24", 22, "blunt", "street")] * 9), OCTOBER, 8).rows
     coarse = risk_report("istv_records_coarse", rows, 8, None, assaults=10)
-    assert coarse == {
-        "product": "istv_records_coarse",
-        "resolution": "coarse",
-        "quasi_identifiers": COARSE_COLUMNS,
-        "record_k": 8,
-        "k": 9,
-        "share_unique": 0.0,
-        "rows_left_out": True,
-    }
+    assert coarse == COARSE_REPORT
     table = pd.DataFrame(
         {"arrival_date": ["2026-10-01", "2026-10-02"], "arrival_time": ["01:00"] * 2}
     )
@@ -209,16 +213,7 @@ def test_risk_reports_give_rows_only_at_full_resolution():
 
 
 def test_the_about_line_never_gives_a_coarse_row_count():
-    coarse = {
-        "product": "istv_records_coarse",
-        "resolution": "coarse",
-        "quasi_identifiers": COARSE_COLUMNS,
-        "record_k": 8,
-        "k": 9,
-        "share_unique": 0.0,
-        "rows_left_out": True,
-    }
-    text = risk_text(coarse)
+    text = risk_text(COARSE_REPORT)
     assert "at least 8 assaults (smallest 9, 0.0% of rows unique)" in text
     assert text.endswith("some assaults left out") and "rows" not in text.split("(")[0]
     full = {
@@ -231,4 +226,4 @@ def test_the_about_line_never_gives_a_coarse_row_count():
         "share_unique": 0.98,
     }
     assert risk_text(full).startswith("istv_records: full resolution under DSA 1; 312 rows, 98.0%")
-    assert risk_text({**coarse, "k": None}) == "istv_records_coarse: no rows"
+    assert risk_text({**COARSE_REPORT, "k": None}) == "istv_records_coarse: no rows"
