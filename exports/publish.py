@@ -285,7 +285,7 @@ def gate(
         ]
     finally:
         ledger.close()
-    released = [r.within(start, end) for r in earlier if r.within(start, end).cells]
+    released = [kept for r in earlier if (kept := r.within(start, end)).cells]
     was_withheld = {definition(c, r.area) for r in earlier for c in r.cells if c.shown == WITHHELD}
     modelled = new.within(start, end)
     days = [d for r in [*released, modelled] for c in r.cells for d in (c.start, c.end)]
