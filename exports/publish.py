@@ -122,32 +122,11 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     require_complete(settings.ledger_url, period, settings.data_root)
     mark = ledger_mark(settings.ledger_url, period)  # before reading: a later re-run shows
     zones = Zones(settings.data_root)
-    products = list(partner.products_for(period))
     policy = load_policy()
-    trend_periods = period.last(12)
     gazetteer = _gazetteer(settings)
     area = area_lsoas(partner, gazetteer.lsoas)
-    records = read_restricted(zones, period.nights(), settings.ledger_url)
-    from istv.retention import records_kept_from
-
-    kept_from = records_kept_from(dt.date.today())
-    complete = {  # a period retention has emptied is no data, not 0
-        p.label
-        for p in trend_periods
-        if p.start >= kept_from and not missing_nights(settings.ledger_url, p)
-    }
-    tables = build_products(
-        records=records,
-        area_lsoas=area,
-        period=period,
-        previous=read_restricted(zones, period.previous().nights(), settings.ledger_url),
-        trend_records=read_restricted(
-            zones, [n for p in trend_periods for n in p.nights()], settings.ledger_url
-        ),
-        trend_periods=trend_periods,
-        products=products,
-        complete=complete,
-        record_k=policy.record_k,
+    records, tables, complete = partner_tables(
+        settings, zones, area, period, list(partner.products_for(period)), policy
     )
     everyone = load_partners()
     holders = [
@@ -160,7 +139,7 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     )
     record_risk = _record_risk(disclosed, records, area, period, partner, policy)
     nights = night_digests(records, area, period, "prescribed_return" in disclosed)
-    notes = comparison_notes(settings.ledger_url, period, trend_periods)
+    notes = comparison_notes(settings.ledger_url, period, period.last(12))
 
     home = zones.published / partner.id / period.label
     clear_abandoned(home, STAGING)  # what killed runs left; a live run's staging is locked
@@ -230,6 +209,43 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         os.close(lock)
         if staging.exists():
             shutil.rmtree(staging)
+
+
+def partner_tables(
+    settings: Settings,
+    zones: Zones,
+    area: set[str],
+    period: Period,
+    products: list[str],
+    policy: Policy,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], set[str]]:
+    """The period's restricted records, the true-count tables of `products` for the area
+    (before disclosure control: what a bundle is made from) and the labels of the trend's
+    periods whose every night is held."""
+    from istv.retention import records_kept_from
+
+    records = read_restricted(zones, period.nights(), settings.ledger_url)
+    trend_periods = period.last(12)
+    kept_from = records_kept_from(dt.date.today())
+    complete = {  # a period retention has emptied is no data, not 0
+        p.label
+        for p in trend_periods
+        if p.start >= kept_from and not missing_nights(settings.ledger_url, p)
+    }
+    tables = build_products(
+        records=records,
+        area_lsoas=area,
+        period=period,
+        previous=read_restricted(zones, period.previous().nights(), settings.ledger_url),
+        trend_records=read_restricted(
+            zones, [n for p in trend_periods for n in p.nights()], settings.ledger_url
+        ),
+        trend_periods=trend_periods,
+        products=products,
+        complete=complete,
+        record_k=policy.record_k,
+    )
+    return records, tables, complete
 
 
 class DisclosureRiskBlocked(Exception):
