@@ -165,8 +165,7 @@ def _cells(bundle: Bundle) -> list[_Cell]:
                 if r["hours"] == ALL_LABEL:
                     where = [("weekday", _one(str(WEEKDAYS.index(r["weekday"]) + 1)))]
                 else:
-                    first = int(r["hours"][:2])
-                    where = [("hour", frozenset(str(first + h) for h in range(3)))]
+                    where = [_band_hours(r["hours"])]
                 add(
                     product,
                     f"{r['weekday']};{r['hours']}",
@@ -479,19 +478,9 @@ class Attack:
         general = rows[~rows["arrival_week"].str.match(r"^\d{4}-\d{2}-\d{2}$")]
         for week in _weeks(b.period):
             mine = rows[rows["arrival_week"] == week.start.isoformat()]
-            spans = [
-                (
-                    "time",
-                    "assault_band",
-                    lambda v: [("hour", frozenset(str(int(v[:2]) + h) for h in range(3)))],
-                    BANDS,
-                ),
-                ("method", "assault_method", lambda v: [("method", _one(v))], METHODS),
-                ("place", "location_class", lambda v: [("class", _one(v))], LOCATION_CLASSES),
-            ]
             cols = self._select("total", week.start, week.end, b.area, [])
             yield cols, np.ones(len(cols)), float(len(mine)), len(mine) + len(general) + top
-            for family, column, where, values in spans:
+            for family, column, where, values in _COARSE_VALUES:
                 for value in values:
                     low = int((mine[column] == value).sum())
                     maybe = mine[column].isin([value, "withheld"]).sum()
@@ -570,6 +559,20 @@ class Attack:
             yield "days", cols[block == k]
             for p in sorted(set(piece)) if many_pieces else []:
                 yield "piece and days", cols[(block == k) & (piece == p)]
+
+
+def _band_hours(label: str) -> tuple[str, frozenset[str]]:
+    """A peak band label ("09:00-12:00") as the hours it covers."""
+    first = int(label[:2])
+    return "hour", frozenset(str(first + h) for h in range(3))
+
+
+# Coarse columns: the family each counts in, and the filter a shown value means.
+_COARSE_VALUES = (
+    ("time", "assault_band", lambda v: [_band_hours(v)], BANDS),
+    ("method", "assault_method", lambda v: [("method", _one(v))], METHODS),
+    ("place", "location_class", lambda v: [("class", _one(v))], LOCATION_CLASSES),
+)
 
 
 def _possible(low: float, high: float) -> int:
