@@ -605,6 +605,9 @@ class _Program:
         lp.a_matrix_.value_ = np.array(values)
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
+        # Most solves change only the cost (or relax a withheld row), so the last vertex stays
+        # feasible and primal simplex starts from it: ~100x faster than the default here.
+        self.highs.setOptionValue("simplex_strategy", 4)
         self.highs.passModel(lp)
         self.size = model.size
         self.cost = np.zeros(model.size)

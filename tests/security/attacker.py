@@ -39,6 +39,8 @@ from transforms.gazetteer import LOCATION_CLASSES
 from transforms.parse import TIMEZONE
 
 INF = highspy.kHighsInf
+MAXIMISE, MINIMISE = highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize
+CAP = 1e5  # no count of one atom comes near this; a capped program is never unbounded
 SUPPRESSED, WITHHELD = "*", "x"
 READ = (
     "time_of_day",
@@ -368,31 +370,21 @@ class Attack:
 
     # the program: published cells, what record-level rows say, and how families sum
     def _program(self) -> None:
-        rows: list[tuple[np.ndarray, np.ndarray, float, float]] = []
         self.cell_columns = [self._columns_of(c) for c in self.cells]
-        for cell, cols in zip(self.cells, self.cell_columns, strict=True):
-            rows.append((cols, np.ones(len(cols)), cell.low, cell.high))
-        rows += self._record_rows()
+        published = [
+            (cols, np.ones(len(cols)), cell.low, cell.high)
+            for cell, cols in zip(self.cells, self.cell_columns, strict=True)
+        ]
+        held = list(self._record_rows())
         for family in ("time", "place", "method", "people"):
-            rows += self._sums_to_total(family)
-        rows += self._nte_link()
-        for i, (cols, coef, low, high) in enumerate(rows):
+            held += self._sums_to_total(family)
+        held += self._nte_link()
+        for i, (cols, coef, low, high) in enumerate(published + held):
             value = float(coef @ self.truth[cols])
             assert low - 1e-9 <= value <= high + 1e-9, self._explain(i, value, low, high)
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = self.size, len(rows)
-        lp.col_cost_ = np.zeros(self.size)
-        lp.col_lower_, lp.col_upper_ = np.zeros(self.size), np.full(self.size, INF)
-        lp.row_lower_ = np.array([r[2] for r in rows], dtype=float)
-        lp.row_upper_ = np.array([r[3] for r in rows], dtype=float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.start_ = np.cumsum([0, *[len(r[0]) for r in rows]]).astype(np.int32)
-        lp.a_matrix_.index_ = np.concatenate([r[0] for r in rows]).astype(np.int32)
-        lp.a_matrix_.value_ = np.concatenate([r[1] for r in rows]).astype(float)
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
-        self.highs.passModel(lp)
-        self.points = [self.truth]
+        self.highs = _highs(self.size, published + held)
+        self.held = _highs(self.size, held)  # what the view knows without the tables
+        self._all_columns = np.arange(self.size, dtype=np.int32)
 
     def _explain(self, i: int, value: float, low: float, high: float) -> str:
         what = self.cells[i] if i < len(self.cells) else "a record-level or family sum row"
@@ -489,46 +481,85 @@ class Attack:
                     yield cols, np.ones(len(cols)), float(low), float(maybe) + top
 
     # solving
-    def bounds(self, cols: np.ndarray) -> tuple[int, float]:
-        cost = np.zeros(self.size)
-        cost[cols] = 1.0
-        self.highs.changeColsCost(self.size, np.arange(self.size, dtype=np.int32), cost)
-        out = []
-        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
-            self.highs.changeObjectiveSense(sense)
-            self.highs.run()
-            status = self.highs.getModelStatus()
-            if status == highspy.HighsModelStatus.kUnbounded:
-                out.append(INF)
-                continue
-            assert status == highspy.HighsModelStatus.kOptimal, status
-            self.points.append(np.asarray(self.highs.getSolution().col_value))
-            out.append(self.highs.getInfo().objective_function_value)
-        return int(np.ceil(out[0] - 1e-6)), (out[1] if out[1] == INF else np.floor(out[1] + 1e-6))
+    def _solve(self, cost: np.ndarray, sense: highspy.ObjSense, highs=None) -> np.ndarray:
+        """One vertex of the program (or of `highs`), optimal for cost (columns are capped, so
+        never unbounded: a count that reaches the cap is as good as unbounded here)."""
+        highs = highs or self.highs
+        highs.changeColsCost(self.size, self._all_columns, cost)
+        highs.changeObjectiveSense(sense)
+        highs.run()
+        status = highs.getModelStatus()
+        assert status == highspy.HighsModelStatus.kOptimal, status
+        return np.asarray(highs.getSolution().col_value)
 
-    def findings(self) -> list[Finding]:
-        """Every suppressed or derived count with true value 1..7 narrowed below protection."""
-        found, done = [], set()
+    def _held_range(self, columns: np.ndarray) -> int:
+        """How many of 1..7 the count can be by the view's record-level rows alone."""
+        cost = np.zeros(self.size)
+        cost[columns] = 1.0
+        ends = [
+            self._solve(cost, sense, self.held)[columns].sum() for sense in (MINIMISE, MAXIMISE)
+        ]
+        return _possible(*ends)
+
+    def _targets(self) -> list[tuple[_Cell, str, np.ndarray]]:
+        """Each suppressed or derived count once, when its true value is 1..7."""
+        targets, done = [], set()
         for cell, cols in zip(self.cells, self.cell_columns, strict=True):
             if cell.column == "unlisted":
                 continue
             for part, sub in self._parts(cell, cols):
                 key = sub.tobytes()
-                true = self.truth[sub].sum()
-                if key in done or not 1 <= true <= 7:
-                    continue
-                done.add(key)
-                spread = np.array([p[sub].sum() for p in self.points[-64:]])
-                if _possible(spread.min(), spread.max()) >= self.protection:
-                    continue
-                low, high = self.bounds(sub)
-                if _possible(low, high) < self.protection:
-                    b = cell.bundle
-                    inside = self._inside(sub)
-                    found.append(
-                        Finding(self.view, b.partner, b.period.label, cell.product, cell.row,
-                                cell.column, part, low, high, inside)
-                    )  # fmt: skip
+                if key not in done and 1 <= self.truth[sub].sum() <= 7:
+                    done.add(key)
+                    targets.append((cell, part, sub))
+        return targets
+
+    def findings(self, beyond_records: bool = False) -> list[Finding]:
+        """Every suppressed or derived count with true value 1..7 narrowed below protection;
+        with beyond_records, only those the published tables narrow further than the view's
+        record-level rows alone do (what a holder of the rows knows without any table).
+
+        Most counts are cleared in bulk: a vertex that maximises (or minimises) the sum of many
+        open counts at once shows how far each can go. Only the counts still open after that
+        get their own smallest and largest value."""
+        targets = self._targets()
+        if not targets:
+            return []
+        sums = _Sums([sub for _, _, sub in targets], self.size)
+        low, high = sums.of(self.truth), sums.of(self.truth)
+        rng = np.random.default_rng(7)
+        open_ = np.ones(len(targets), dtype=bool)
+        for _ in range(8):
+            before = open_.sum()
+            for sense in (MAXIMISE, MINIMISE):
+                weights = np.where(open_, rng.uniform(0.5, 1.5, len(targets)), 0.0)
+                point = sums.of(self._solve(sums.cost(weights), sense))
+                low, high = np.minimum(low, point), np.maximum(high, point)
+            open_ &= _possible_all(low, high) < self.protection
+            if open_.sum() > before * 0.9:
+                break
+        found = []
+        for i in np.flatnonzero(open_):
+            if _possible(low[i], high[i]) >= self.protection:
+                continue  # cleared by a vertex found for another count
+            cost = sums.cost(np.eye(1, len(targets), i).ravel())
+            senses = (MAXIMISE, MINIMISE) if high[i] < 7 else (MINIMISE, MAXIMISE)
+            for n, sense in enumerate(senses):
+                if n and _possible(low[i], high[i]) >= self.protection:
+                    break  # a finding gets both exact ends; a cleared count needs no more
+                point = sums.of(self._solve(cost, sense))
+                low, high = np.minimum(low, point), np.maximum(high, point)
+            cell, part, sub = targets[i]
+            possible = _possible(low[i], high[i])
+            if possible < self.protection and not (
+                beyond_records and self._held_range(sub) <= possible
+            ):
+                least, most = int(np.ceil(low[i] - 1e-6)), float(np.floor(high[i] + 1e-6))
+                found.append(
+                    Finding(self.view, cell.bundle.partner, cell.bundle.period.label,
+                            cell.product, cell.row, cell.column, part, least, most,
+                            self._inside(sub))
+                )  # fmt: skip
         return found
 
     def _inside(self, cols: np.ndarray) -> tuple[str, ...]:
@@ -561,6 +592,42 @@ class Attack:
                 yield "piece and days", cols[(block == k) & (piece == p)]
 
 
+class _Sums:
+    """Many counts, each a sum of columns: their values at a point, and a cost weighting them."""
+
+    def __init__(self, columns: Sequence[np.ndarray], size: int) -> None:
+        self.columns, self.size = np.concatenate(columns), size
+        self.owner = np.repeat(np.arange(len(columns)), [len(c) for c in columns])
+        self.starts = np.cumsum([0, *[len(c) for c in columns[:-1]]])
+
+    def of(self, point: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(point[self.columns], self.starts)
+
+    def cost(self, weights: np.ndarray) -> np.ndarray:
+        return np.bincount(self.columns, weights=weights[self.owner], minlength=self.size)
+
+
+def _highs(size: int, rows: Sequence[tuple[np.ndarray, np.ndarray, float, float]]):
+    """A HiGHS model over `size` counts (each 0..CAP) with one constraint per row."""
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = size, len(rows)
+    lp.col_cost_ = np.zeros(size)
+    lp.col_lower_, lp.col_upper_ = np.zeros(size), np.full(size, CAP)
+    lp.row_lower_ = np.array([r[2] for r in rows], dtype=float)
+    lp.row_upper_ = np.array([r[3] for r in rows], dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.cumsum([0, *[len(r[0]) for r in rows]]).astype(np.int32)
+    lp.a_matrix_.index_ = np.concatenate([r[0] for r in rows]).astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate([r[1] for r in rows]).astype(float)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    # Only the cost changes between solves, so the last vertex stays feasible: primal simplex
+    # starts from it (about 100x faster here than the default dual simplex, which restarts).
+    highs.setOptionValue("simplex_strategy", 4)
+    highs.passModel(lp)
+    return highs
+
+
 def _band_hours(label: str) -> tuple[str, frozenset[str]]:
     """A peak band label ("09:00-12:00") as the hours it covers."""
     first = int(label[:2])
@@ -576,7 +643,13 @@ _COARSE_VALUES = (
 
 
 def _possible(low: float, high: float) -> int:
-    return int(max(0, min(high, 7) - max(low, 1) + 1))
+    """How many of the values 1..7 lie in low..high (what protection counts)."""
+    return int(_possible_all(np.array([low]), np.array([high]))[0])
+
+
+def _possible_all(low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    low, high = np.ceil(low - 1e-6), np.floor(high + 1e-6)
+    return np.maximum(0, np.minimum(high, 7) - np.maximum(low, 1) + 1)
 
 
 def _weeks(period: Period) -> list[_Span]:
