@@ -133,10 +133,13 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
         (p.id, frozenset(area_lsoas(p, gazetteer.lsoas)))
         for p in everyone
         if "istv_records" in p.products
-    ]
+    ]  # without a data sharing agreement, their rows are coarse (Partner.products_for)
+    coarse = frozenset(p.id for p in everyone if "istv_records" in p.products
+                       and not p.data_sharing_agreement)  # fmt: skip
     disclosed, release_cells = gate(
-        settings, zones, partner, period, area, disclose_products(tables, policy), policy, holders
-    )
+        settings, zones, partner, period, area, disclose_products(tables, policy), policy,
+        holders, coarse,
+    )  # fmt: skip
     record_risk = _record_risk(disclosed, records, area, period, partner, policy)
     nights = night_digests(records, area, period, "prescribed_return" in disclosed)
     notes = comparison_notes(settings.ledger_url, period, period.last(12))
@@ -274,6 +277,7 @@ def gate(
     disclosed: dict[str, pd.DataFrame],
     policy: Policy,
     record_holders: list[tuple[str, frozenset[str]]],
+    coarse_holders: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, pd.DataFrame], Release]:
     """The disclosed tables with the release gate's withheld cells, and the release to record.
 
@@ -318,6 +322,7 @@ def gate(
         ),
         record_holders,
         _period_starts(first, last),
+        coarse_holders=coarse_holders,
         carried={  # a count withheld before stays withheld: a trend repeats old periods
             (c.product, c.row, c.column)
             for c in new.cells

@@ -29,7 +29,10 @@ the night-time economy. No published table crosses two families, so every family
 these totals can be joined into records: the model loses nothing a linear attacker could use.
 Record-level data at full resolution (a partner with a data sharing agreement) makes its
 time, place, method and total atoms known in every view holding it; that partner's own cells
-over its area are not protected against itself (it holds the records).
+over its area are not protected against itself (it holds the records). Coarse rows are
+counted as known too (more than they say: the safe side for everyone else's counts), and the
+view is then checked a second time without them, so the holder's own cells are protected
+against the tables.
 
 The LP is the linear relaxation: bounds are rounded inwards (ceil, floor) to integers.
 """
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import highspy
@@ -114,6 +117,7 @@ def check_release(
     record_holders: Sequence[tuple[str, frozenset[str]]] = (),
     edges: Iterable[dt.date] = (),
     carried: Iterable[tuple[str, str, str]] = (),
+    coarse_holders: Collection[str] = (),
 ) -> GateResult:
     """Withhold cells of `new` until no view can narrow a count below `protection` values.
 
@@ -127,6 +131,7 @@ def check_release(
               records are known by the day, so blocks must already be cut where a later
               release's cells will be cut
     carried   cells of `new` withheld before solving: the same count was withheld before
+    coarse_holders  the record holders whose rows are coarse (k-anonymous weeks and bands)
     """
     result = GateResult(withheld=set(carried))
     everyone = [*released, new]
@@ -139,6 +144,13 @@ def check_release(
         in_view = [r for r in everyone if r.partner in view]
         holders = [area for partner, area in record_holders if partner in view]
         _check_view(model, in_view, new, rule_for, protection, view, holders, result)
+        if any(partner in view for partner in coarse_holders):
+            # Coarse rows do not tell their holder its own hours, days or places: counted as
+            # known above (which protects everyone else's counts), they would leave the
+            # holder's own cells open to the tables. So the view is checked again with only
+            # full-resolution records known.
+            full = [a for p, a in record_holders if p in view and p not in coarse_holders]
+            _check_view(model, in_view, new, rule_for, protection, view, full, result)
     return result
 
 

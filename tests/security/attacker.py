@@ -383,7 +383,6 @@ class Attack:
             value = float(coef @ self.truth[cols])
             assert low - 1e-9 <= value <= high + 1e-9, self._explain(i, value, low, high)
         self.highs = _highs(self.size, published + held)
-        self.held = _highs(self.size, held)  # what the view knows without the tables
         self._all_columns = np.arange(self.size, dtype=np.int32)
 
     def _explain(self, i: int, value: float, low: float, high: float) -> str:
@@ -481,25 +480,15 @@ class Attack:
                     yield cols, np.ones(len(cols)), float(low), float(maybe) + top
 
     # solving
-    def _solve(self, cost: np.ndarray, sense: highspy.ObjSense, highs=None) -> np.ndarray:
-        """One vertex of the program (or of `highs`), optimal for cost (columns are capped, so
-        never unbounded: a count that reaches the cap is as good as unbounded here)."""
-        highs = highs or self.highs
-        highs.changeColsCost(self.size, self._all_columns, cost)
-        highs.changeObjectiveSense(sense)
-        highs.run()
-        status = highs.getModelStatus()
+    def _solve(self, cost: np.ndarray, sense: highspy.ObjSense) -> np.ndarray:
+        """One vertex of the program, optimal for cost (columns are capped, so never unbounded:
+        a count that reaches the cap is as good as unbounded here)."""
+        self.highs.changeColsCost(self.size, self._all_columns, cost)
+        self.highs.changeObjectiveSense(sense)
+        self.highs.run()
+        status = self.highs.getModelStatus()
         assert status == highspy.HighsModelStatus.kOptimal, status
-        return np.asarray(highs.getSolution().col_value)
-
-    def _held_range(self, columns: np.ndarray) -> int:
-        """How many of 1..7 the count can be by the view's record-level rows alone."""
-        cost = np.zeros(self.size)
-        cost[columns] = 1.0
-        ends = [
-            self._solve(cost, sense, self.held)[columns].sum() for sense in (MINIMISE, MAXIMISE)
-        ]
-        return _possible(*ends)
+        return np.asarray(self.highs.getSolution().col_value)
 
     def _targets(self) -> list[tuple[_Cell, str, np.ndarray]]:
         """Each suppressed or derived count once, when its true value is 1..7."""
@@ -514,10 +503,8 @@ class Attack:
                     targets.append((cell, part, sub))
         return targets
 
-    def findings(self, beyond_records: bool = False) -> list[Finding]:
-        """Every suppressed or derived count with true value 1..7 narrowed below protection;
-        with beyond_records, only those the published tables narrow further than the view's
-        record-level rows alone do (what a holder of the rows knows without any table).
+    def findings(self) -> list[Finding]:
+        """Every suppressed or derived count with true value 1..7 narrowed below protection.
 
         Most counts are cleared in bulk: a vertex that maximises (or minimises) the sum of many
         open counts at once shows how far each can go. Only the counts still open after that
@@ -549,11 +536,8 @@ class Attack:
                     break  # a finding gets both exact ends; a cleared count needs no more
                 point = sums.of(self._solve(cost, sense))
                 low, high = np.minimum(low, point), np.maximum(high, point)
-            cell, part, sub = targets[i]
-            possible = _possible(low[i], high[i])
-            if possible < self.protection and not (
-                beyond_records and self._held_range(sub) <= possible
-            ):
+            if _possible(low[i], high[i]) < self.protection:
+                cell, part, sub = targets[i]
                 least, most = int(np.ceil(low[i] - 1e-6)), float(np.floor(high[i] + 1e-6))
                 found.append(
                     Finding(self.view, cell.bundle.partner, cell.bundle.period.label,

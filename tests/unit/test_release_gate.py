@@ -105,6 +105,19 @@ def test_a_partner_holding_records_of_part_of_anothers_area_makes_the_rest_deriv
     assert ("methods", "assault_method=blunt", "assaults") in together.withheld
 
 
+def test_a_coarse_record_holders_own_hours_are_protected_against_its_margins():
+    """Coarse rows (weeks, bands) do not give their holder the hours: the weekday "*" over
+    seven "*" hour cells must still be protected in the holder's own bundle, though rows at
+    full resolution would make the same cells its own knowledge."""
+    records = frame(monday_night(range(7)))
+    new, _ = release(records, "csp", {L1}, ["time_of_day", "peak_times"], records_level="coarse")
+    holders = [("csp", frozenset({L1}))]
+    full = check_release(new, [], records, rule_for, 5, [], holders)
+    assert full.withheld == set(), "full rows: the holder knows its hours already"
+    coarse = check_release(new, [], records, rule_for, 5, [], holders, coarse_holders={"csp"})
+    assert coarse.exposures == [] and coarse.withheld
+
+
 def test_what_earlier_releases_already_expose_is_reported_not_withheld_in_vain():
     """Hours and their weekday margin were released together before the gate: every hour is
     pinned to 1 already. A new bundle re-sending the hours cannot take that back, so nothing of
