@@ -513,7 +513,8 @@ class Attack:
         if not targets:
             return []
         sums = _Sums([sub for _, _, sub in targets], self.size)
-        low, high = sums.of(self.truth), sums.of(self.truth)
+        low = sums.of(self.truth)
+        high = low.copy()
         rng = np.random.default_rng(7)
         open_ = np.ones(len(targets), dtype=bool)
         for _ in range(8):
