@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -45,6 +46,7 @@ from exports.audit import audit_folder
 from exports.audit_tables import Offence
 from exports.briefing import BriefingContext
 from exports.coarse_records import risk_report, risk_text
+from exports.linked_versions import link_versions
 from exports.products import build_products, night_digests
 from exports.release_gate import Exposure, check_release, withhold
 from exports.release_ledger import ReleaseLedger
@@ -282,8 +284,9 @@ def gate(
     """The disclosed tables with the release gate's withheld cells, and the release to record.
 
     Modelled together: this bundle and every earlier release (any partner) with a cell in the
-    window (`_gate_window`); earlier versions of this same period are superseded, not linked
-    (late corrections settle first, exports/schedule.py, so versions are rare). A trend's older
+    window (`_gate_window`), earlier versions of this same period included: each is linked to
+    the version of the records it counted (exports/linked_versions.py; late corrections settle
+    first, exports/schedule.py, so versions are few). A trend's older
     periods lie outside the window: they repeat counts released before, and a count withheld
     then is withheld again (`carried`), so repeating it adds nothing."""
     records = next((level for name, level in _RECORD_LEVELS.items() if name in disclosed), "")
@@ -298,11 +301,9 @@ def gate(
     start, end = _gate_window(period)
     ledger = ReleaseLedger(settings.audit_url)
     try:
-        earlier = [  # every release sharing a day with this bundle, its trends included
-            r
-            for r in ledger.overlapping(min((c.start for c in new.cells), default=start), end)
-            if (r.partner, r.period) != (partner.id, period.label)
-        ]
+        # every release sharing a day with this bundle, its trends and this period's earlier
+        # versions included (linked: each counted the records as they were then)
+        earlier = ledger.overlapping(min((c.start for c in new.cells), default=start), end)
     finally:
         ledger.close()
     released = [kept for r in earlier if (kept := r.within(start, end)).cells]
@@ -311,10 +312,13 @@ def gate(
     days = [d for r in [*released, modelled] for c in r.cells for d in (c.start, c.end)]
     first, last = min(days, default=start), max(days, default=end)
     nights = [first + dt.timedelta(days=i) for i in range((last - first).days)]
+    current = read_restricted_nights(zones, nights, settings.ledger_url)
+    linked = link_versions(current, released, partial(_version_records, zones))
+    new = replace(new, sources=tuple((night, sha) for night, (sha, _) in current.items()))
     result = check_release(
         modelled,
         released,
-        read_restricted(zones, nights, settings.ledger_url),
+        linked.records,
         policy.rule_for,
         policy.protection,
         policy.views(
@@ -323,6 +327,7 @@ def gate(
         record_holders,
         _period_starts(first, last),
         coarse_holders=coarse_holders,
+        hidden_from=linked.hidden_from,
         carried={  # a count withheld before stays withheld: a trend repeats old periods
             (c.product, c.row, c.column)
             for c in new.cells
@@ -436,17 +441,40 @@ def read_restricted(zones: Zones, nights: list[dt.date], ledger_url: str) -> pd.
     missing or is not the one the ledger recorded (a re-run killed or under way): never
     publish a partial night. Nights past retention whose partitions are deleted are left out.
     """
-    import pyarrow as pa
-
-    from istv.completeness import read_ingested
-    from istv.retention import records_kept_from
     from schemas import restricted_schema
 
-    files = read_ingested(zones.root, ledger_url, nights, records_kept_from(dt.date.today()))
-    frames = [pq.read_table(pa.BufferReader(data)).to_pandas() for data in files]
+    frames = [frame for _, frame in read_restricted_nights(zones, nights, ledger_url).values()]
     if not frames:
         return restricted_schema().empty_table().to_pandas()
     return pd.concat(frames, ignore_index=True)
+
+
+def read_restricted_nights(
+    zones: Zones, nights: list[dt.date], ledger_url: str
+) -> dict[str, tuple[str, pd.DataFrame]]:
+    """night -> (its partition's sha256, its records), as read_restricted reads them: which
+    version of each night a release is counted from."""
+    from istv.completeness import read_ingested
+    from istv.retention import records_kept_from
+
+    files = read_ingested(zones.root, ledger_url, nights, records_kept_from(dt.date.today()))
+    return {
+        night: (hashlib.sha256(data).hexdigest(), _records(data)) for night, data in files.items()
+    }
+
+
+def _version_records(zones: Zones, night: str, sha256: str) -> pd.DataFrame | None:
+    """An earlier version of a night's records, if it is kept (istv/partition_versions.py)."""
+    from istv.partition_versions import read_version
+
+    data = read_version(zones.root, night, sha256)
+    return None if data is None else _records(data)
+
+
+def _records(data: bytes) -> pd.DataFrame:
+    import pyarrow as pa
+
+    return pq.read_table(pa.BufferReader(data)).to_pandas()
 
 
 def release(settings: Settings, staging: Path, target: Path, run_id: str) -> str:

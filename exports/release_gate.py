@@ -34,6 +34,11 @@ counted as known too (more than they say: the safe side for everyone else's coun
 view is then checked a second time without them, so the holder's own cells are protected
 against the tables.
 
+Versions are linked releases: a night re-run after a release changes the records under it, so
+the atoms are kept apart by version label (exports/linked_versions.py: the releases that did
+not count them), each release's cells sum the labels it counted, and the late records of a
+cell (a v2 minus its v1) are a quantity protected like the others.
+
 The LP is the linear relaxation: bounds are rounded inwards (ceil, floor) to integers.
 """
 
@@ -50,6 +55,7 @@ import pandas as pd
 
 from anonymiser.disclosure import WITHHELD, Rule, disclose_changes
 from anonymiser.generalise import UNKNOWN, age_band_labels
+from exports.linked_versions import LABEL
 from exports.products import (
     METHODS,
     NIGHT_TIME_ECONOMY,
@@ -89,7 +95,7 @@ class Exposure:
     product: str
     row: str
     column: str
-    restricted_to: str  # "" (the cell itself), "piece", "days" or "piece and days"
+    restricted_to: str  # "" (the cell), "piece", "days", "piece and days", "version"...
 
     def __str__(self) -> str:
         part = f" restricted to one {self.restricted_to}" if self.restricted_to else ""
@@ -118,6 +124,7 @@ def check_release(
     edges: Iterable[dt.date] = (),
     carried: Iterable[tuple[str, str, str]] = (),
     coarse_holders: Collection[str] = (),
+    hidden_from: Sequence[frozenset[int]] = (frozenset(),),
 ) -> GateResult:
     """Withhold cells of `new` until no view can narrow a count below `protection` values.
 
@@ -132,16 +139,18 @@ def check_release(
               release's cells will be cut
     carried   cells of `new` withheld before solving: the same count was withheld before
     coarse_holders  the record holders whose rows are coarse (k-anonymous weeks and bands)
+    hidden_from  with `records` carrying linked_versions.LABEL: per label, the positions (in
+              `released`, then `new`) of the releases that did not count its records
     """
     result = GateResult(withheld=set(carried))
     everyone = [*released, new]
-    model = _Model(everyone, records, [area for _, area in record_holders], edges)
+    model = _Model(everyone, records, [area for _, area in record_holders], edges, hidden_from)
     seen: set[frozenset[str]] = set()
     for view in [frozenset({new.partner}), *views]:
         if new.partner not in view or view in seen:
             continue
         seen.add(view)
-        in_view = [r for r in everyone if r.partner in view]
+        in_view = [(i, r) for i, r in enumerate(everyone) if r.partner in view]
         holders = [area for partner, area in record_holders if partner in view]
         _check_view(model, in_view, new, rule_for, protection, view, holders, result)
         if any(partner in view for partner in coarse_holders):
@@ -166,6 +175,7 @@ class _Model:
         records: pd.DataFrame,
         more_areas: Sequence[frozenset[str]] = (),
         more_edges: Iterable[dt.date] = (),
+        hidden_from: Sequence[frozenset[int]] = (frozenset(),),
     ) -> None:
         edges = {d for r in releases for c in r.cells for d in (c.start, c.end)}
         if edges:
@@ -184,14 +194,22 @@ class _Model:
             {dict(c.where)["outcode"] for r in releases for c in r.cells if c.residents}
         )
         self.blocks = len(self.edges) - 1
+        # visible[release, label]: the release counted the label's records (linked_versions)
+        self.visible = np.array(
+            [[i not in hidden for hidden in hidden_from] for i in range(len(releases))], dtype=bool
+        ).reshape(len(releases), len(hidden_from))
+        records = records.assign(block=self._block_of(records))
+        if LABEL not in records.columns:
+            records[LABEL] = 0
+        records = records[(records["block"] >= 0) & (records["block"] < self.blocks)]
         self.tables: dict[str, pd.DataFrame] = {}
         self.offset: dict[str, int] = {}
-        self._build_variables()
+        self._build_variables(records.groupby(LABEL)["block"].unique().to_dict())
         self._columns = {
             name: {c: table[c].to_numpy() for c in table.columns}
             for name, table in self.tables.items()
         }
-        self._variables: dict[tuple[Cell, frozenset[str]], np.ndarray] = {}
+        self._variables: dict[tuple[Cell, frozenset[str], int], np.ndarray] = {}
         self.truth = self._truth(records)
 
     def pieces_of(self, area: frozenset[str]) -> set[str]:
@@ -202,7 +220,15 @@ class _Model:
         hi = np.searchsorted(self.edges, np.datetime64(end, "D"))
         return np.arange(lo, hi)
 
-    def _build_variables(self) -> None:
+    def _block_of(self, records: pd.DataFrame) -> np.ndarray:
+        if records.empty or self.blocks <= 0:
+            return np.full(len(records), -1)
+        days = _local_days(records["arrival_date"])
+        return np.searchsorted(self.edges, days, side="right") - 1
+
+    def _build_variables(self, label_blocks: dict[int, np.ndarray]) -> None:
+        """Every family's atoms for label 0 (records every release counted), and again for
+        each other label in the blocks where it has records."""
         pieces = sorted(set(self.piece_of_lsoa.values()))
         blocks = np.arange(self.blocks)
         # Every weekday in every block: the weekday is of the assault, the block of arrival.
@@ -235,8 +261,16 @@ class _Model:
         total = _cross(pd.DataFrame({"block": blocks}), piece=[*pieces, NO_PIECE])
         start = 0
         for name, table in zip(FAMILIES, (time, place, method, people, total), strict=True):
-            table = table.reset_index(drop=True)
             table["block"] = table["block"].astype(int)
+            table = pd.concat(
+                [table.assign(**{LABEL: 0})]
+                + [
+                    table[table["block"].isin(blocks)].assign(**{LABEL: label})
+                    for label, blocks in sorted(label_blocks.items())
+                    if label != 0
+                ],
+                ignore_index=True,
+            )
             self.tables[name], self.offset[name] = table, start
             start += len(table)
         self.size = start
@@ -244,13 +278,11 @@ class _Model:
     def _truth(self, records: pd.DataFrame) -> np.ndarray:
         """The true count of every variable, from the restricted records."""
         truth = np.zeros(self.size)
-        if records.empty or self.blocks <= 0:
+        if records.empty:
             return truth
-        days = _local_days(records["arrival_date"])
-        block = np.searchsorted(self.edges, days, side="right") - 1
-        inside = (block >= 0) & (block < self.blocks)
-        frame = records[inside]
-        block = block[inside]
+        frame = records
+        block = frame["block"].to_numpy()
+        label = frame[LABEL].to_numpy()
         lsoa = frame["lsoa21cd"].astype("string")
         piece = lsoa.map(self.piece_of_lsoa).fillna(NO_PIECE).astype(str).to_numpy()
         rlsoa = frame["residence_lsoa21cd"].astype("string")
@@ -265,14 +297,18 @@ class _Model:
         keys = {
             "time": dict(
                 block=block,
+                **{LABEL: label},
                 weekday=weekday.astype(str),
                 piece=piece,
                 hour=frame["assault_hour"].astype(int).astype(str).to_numpy(),
                 nte=np.where(np.isin(klass, NIGHT_TIME_ECONOMY), "1", "0"),
             ),
-            "place": dict(block=block, piece=piece, **{"class": klass}, place=place_id),
+            "place": dict(
+                block=block, **{LABEL: label}, piece=piece, **{"class": klass}, place=place_id
+            ),
             "method": dict(
                 block=block,
+                **{LABEL: label},
                 piece=piece,
                 method=frame["assault_method"].astype("string").fillna(UNKNOWN).to_numpy(),
                 rpiece=rpiece,
@@ -280,15 +316,18 @@ class _Model:
             ),
             "people": dict(
                 block=block,
+                **{LABEL: label},
                 piece=piece,
                 age_band=frame["age_band"].astype("string").fillna(UNKNOWN).to_numpy(),
                 sex=frame["sex"].astype("string").str.strip().str.upper().fillna("X").to_numpy(),
             ),
-            "total": dict(block=block, piece=piece),
+            "total": dict(block=block, **{LABEL: label}, piece=piece),
         }
         for name, columns in keys.items():
             table = self.tables[name]
-            where = pd.DataFrame(columns).astype({c: str for c in columns if c != "block"})
+            where = pd.DataFrame(columns).astype(
+                {c: str for c in columns if c not in ("block", LABEL)}
+            )
             if name != "method":
                 where = where[where["piece"] != NO_PIECE]
             counts = where.value_counts().rename("n").reset_index()
@@ -296,9 +335,10 @@ class _Model:
             truth[self.offset[name] + index["index"].to_numpy()] = index["n"].to_numpy()
         return truth
 
-    def variables(self, cell: Cell, area: frozenset[str]) -> np.ndarray:
-        """Indices of the variables a cell sums (cached: every view asks again)."""
-        key = (cell, area)
+    def variables(self, cell: Cell, area: frozenset[str], release: int) -> np.ndarray:
+        """Indices of the variables a cell of the release at position `release` sums: the
+        records that release counted (cached: every view asks again)."""
+        key = (cell, area, release)
         if key not in self._variables:
             family = _family(cell)
             columns = self._columns[family]
@@ -307,6 +347,7 @@ class _Model:
             mask = (block >= blocks[0]) & (block <= blocks[-1]) if len(blocks) else block < 0
             pieces = list(self.pieces_of(area))
             mask &= np.isin(columns["rpiece" if cell.residents else "piece"], pieces)
+            mask &= self.visible[release][columns[LABEL]]
             for name, value in cell.where:
                 if name != "lsoa":
                     mask &= columns[name] == value
@@ -361,7 +402,7 @@ class _Row:
 
 def _check_view(
     model: _Model,
-    releases: Sequence[Release],
+    releases: Sequence[tuple[int, Release]],
     new: Release,
     rule_for: Callable[[str], Rule],
     protection: int,
@@ -370,16 +411,16 @@ def _check_view(
     result: GateResult,
 ) -> None:
     rows = []
-    for release in releases:
+    for position, release in releases:
         for cell in release.cells:
             if release is new and (cell.product, cell.row, cell.column) in result.withheld:
                 continue
             low, high = interval(cell.shown, rule_for(cell.product))
-            columns = model.variables(cell, release.area)
+            columns = model.variables(cell, release.area, position)
             listed = (cell.product, cell.column) == ("hotspots", "assaults")
             rows.append(_Row(release, cell, columns, low, high, release is new, listed))
         for cell in _unlisted_places(model, release):
-            columns = model.variables(cell, release.area)
+            columns = model.variables(cell, release.area, position)
             high = rule_for("hotspots").suppress_up_to
             rows.append(_Row(release, cell, columns, 0, high, release is new, True))
     for row in rows:
@@ -388,8 +429,8 @@ def _check_view(
                 f"release gate: {row.cell.product} [{row.cell.row}] {row.cell.column} is not "
                 "what the model counts from the records; fail closed (a bug: report it)"
             )
-    # An earlier cell the current records no longer fit was built before a correction: it
-    # describes records that have changed, so it is left out (versions are not modelled).
+    # An earlier cell the records no longer fit was counted from a version of the records
+    # that is not kept (made before versions were kept, or past retention): it is left out.
     rows = [row for row in rows if row.new or _fits(model, row)]
     known = _known(model, holders)
     margins = _method_margins(model, known)
@@ -469,17 +510,17 @@ def _method_margins(model: _Model, known: np.ndarray) -> list[tuple[np.ndarray, 
     table = model.tables["method"]
     total = model.tables["total"]
     known_total = {
-        (b, p)
-        for (b, p), k in zip(
-            zip(total["block"], total["piece"], strict=True),
+        key
+        for key, k in zip(
+            zip(total["block"], total["piece"], total[LABEL], strict=True),
             known[model.offset["total"] : model.offset["total"] + len(total)],
             strict=True,
         )
         if k
     }
     margins = []
-    for (block, piece, _), rows in table.groupby(["block", "piece", "method"]).indices.items():
-        if (block, piece) in known_total:
+    for (*key, _), rows in table.groupby(["block", "piece", LABEL, "method"]).indices.items():
+        if tuple(key) in known_total:
             columns = model.offset["method"] + rows
             margins.append((columns, float(model.truth[columns].sum())))
     return margins
@@ -536,10 +577,16 @@ class _Unheld:
 
 
 def _restrictions(model: _Model, columns: np.ndarray):
-    """The cell restricted to each area piece, each block of days, and each of both."""
+    """The cell restricted to each area piece, each block of days, and each of both; and to
+    the records of each version label (the late records a later version adds)."""
     family = next(f for f in FAMILIES if columns[0] < model.offset[f] + len(model.tables[f]))
     table = model.tables[family].iloc[columns - model.offset[family]]
     piece, block = table["piece"].to_numpy(), table["block"].to_numpy()
+    label = table[LABEL].to_numpy()
+    for value in sorted(set(label) - {0}):
+        yield "version", columns[label == value]
+        for b in sorted(set(block[label == value])) if len(set(block)) > 1 else ():
+            yield "version and days", columns[(label == value) & (block == b)]
     many_pieces, many_blocks = len(set(piece)) > 1, len(set(block)) > 1
     if many_pieces:
         for p in sorted(set(piece)):
@@ -690,17 +737,18 @@ def _links(model: _Model):
     """(a, b): the variables of a must sum to those of b. Every family sums to its block and
     piece's total; the time family's night-time economy equals its location classes."""
     total = model.tables["total"]
-    hub = {key: rows for key, rows in total.groupby(["block", "piece"]).indices.items()}
+    keys = ["block", "piece", LABEL]
+    hub = {key: rows for key, rows in total.groupby(keys).indices.items()}
     links = []
     for family in ("time", "place", "method", "people"):
         table = model.tables[family]
-        for key, rows in table.groupby(["block", "piece"]).indices.items():
+        for key, rows in table.groupby(keys).indices.items():
             links.append((model.offset[family] + rows, model.offset["total"] + hub[key]))
     time, place = model.tables["time"], model.tables["place"]
     time_nte = time.index[time["nte"] == "1"].to_numpy()
     place_nte = place.index[place["class"].isin(NIGHT_TIME_ECONOMY)].to_numpy()
-    by_time = time.iloc[time_nte].groupby(["block", "piece"]).indices
-    by_place = place.iloc[place_nte].groupby(["block", "piece"]).indices
+    by_time = time.iloc[time_nte].groupby(keys).indices
+    by_place = place.iloc[place_nte].groupby(keys).indices
     for key, rows in by_time.items():
         if key in by_place:
             links.append(

@@ -42,8 +42,16 @@ CELLS = sa.Table(
     sa.Column("residents", sa.Boolean, nullable=False),
     sa.Column("where", sa.JSON, nullable=False),
 )
+SOURCES = sa.Table(  # which version of each night's records a release was counted from
+    "istv_release_sources",
+    METADATA,
+    sa.Column("release_id", sa.Integer, sa.ForeignKey("istv_releases.id"), index=True),
+    sa.Column("night", sa.String(10), nullable=False),
+    sa.Column("partition_sha256", sa.String(64), nullable=False),
+)
 append_only(RELEASES)
 append_only(CELLS)
+append_only(SOURCES)
 
 
 class ReleaseLedger:
@@ -85,6 +93,14 @@ class ReleaseLedger:
                         for c in release.cells
                     ],
                 )
+            if release.sources:
+                connection.execute(
+                    SOURCES.insert(),
+                    [
+                        {"release_id": release_id, "night": night, "partition_sha256": sha}
+                        for night, sha in release.sources
+                    ],
+                )
 
     def overlapping(self, start: dt.date, end: dt.date) -> list[Release]:
         """Every release with a cell on a day in [start, end), oldest first."""
@@ -97,6 +113,11 @@ class ReleaseLedger:
             out = []
             for r in releases:
                 cells = connection.execute(sa.select(CELLS).where(CELLS.c.release_id == r.id)).all()
+                sources = connection.execute(
+                    sa.select(SOURCES.c.night, SOURCES.c.partition_sha256).where(
+                        SOURCES.c.release_id == r.id
+                    )
+                ).all()
                 out.append(
                     Release(
                         r.partner,
@@ -117,6 +138,7 @@ class ReleaseLedger:
                             )
                             for c in cells
                         ),
+                        tuple((night, sha) for night, sha in sources),
                     )
                 )
         return out

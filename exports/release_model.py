@@ -55,6 +55,9 @@ class Release:
     area: frozenset[str]
     records: str  # "" (no record-level data), "coarse" or "full"
     cells: tuple[Cell, ...]
+    # (night, sha256) of every restricted partition the release was counted from: which
+    # version of each night it saw, so later versions can be linked to it (partition_versions)
+    sources: tuple[tuple[str, str], ...] = ()
 
     @property
     def own_cells(self) -> tuple[Cell, ...]:

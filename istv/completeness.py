@@ -148,13 +148,13 @@ def require_complete(ledger_url: str, period: Period, data_root: Path | None = N
 
 def read_ingested(
     data_root: Path, ledger_url: str, nights: list[dt.date], kept_from: dt.date
-) -> list[bytes]:
-    """The partition files of the nights the ledger calls ingested, each checked against its
-    entry: raises UnverifiedPartition rather than return a partial night. Nights not ingested
-    are left out (publications say so in their notes), as are those before `kept_from` whose
-    partitions retention has deleted."""
+) -> dict[str, bytes]:
+    """night -> partition file of the nights the ledger calls ingested, each checked against
+    its entry: raises UnverifiedPartition rather than return a partial night. Nights not
+    ingested are left out (publications say so in their notes), as are those before
+    `kept_from` whose partitions retention has deleted."""
     entries = ingested(ledger_url, nights)
-    found = []
+    found = {}
     for night in nights:
         entry = entries.get(night.isoformat())
         if entry is None:
@@ -169,7 +169,7 @@ def read_ingested(
         problem = partition_problem(data_root, entry, data)
         if problem:
             raise UnverifiedPartition(entry.night, problem)
-        found.append(data)
+        found[entry.night] = data
     return found
 
 

@@ -24,6 +24,7 @@ from anonymiser.depersonalise import depersonalise
 from anonymiser.generalise import load_postcode_lookup
 from anonymiser.keys import load_key
 from istv.ledger import LedgerEntry, RunLedger
+from istv.partition_versions import keep_superseded
 from istv.settings import Settings
 from istv.volume import (
     VolumeCheck,
@@ -239,6 +240,7 @@ def depersonalise_night(
     parsed = Parsed(**{field: frame[column] for column, field in PARSED_COLUMNS.items()})
     lookup = load_postcode_lookup(settings.postcodes) if settings.postcodes else None
     table = depersonalise(frame, parsed, key, lookup)
+    keep_superseded(settings.data_root, settings.ledger_url, night)  # a release may have used it
     partition = replace_dir(
         zones.restricted_partition(night.isoformat()),
         lambda tmp: pq.write_table(table, tmp / PARTITION_FILE, compression="zstd"),
@@ -277,6 +279,7 @@ def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_
     located = locate_records(records, geocoder, place_of_injury_classes())
     records = pd.concat([records, located], axis=1)
     table = pa.Table.from_pandas(records, schema=restricted_schema(), preserve_index=False)
+    keep_superseded(settings.data_root, settings.ledger_url, night)  # a geocode-only re-run
     replace_dir(
         partition, lambda tmp: pq.write_table(table, tmp / PARTITION_FILE, compression="zstd")
     )

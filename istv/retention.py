@@ -14,7 +14,9 @@ restricted/attendances/arrival_date=D   when D's month is before the month `rest
                                         calendar months before today's month: whole months are
                                         kept (24 months on 2026-11-05 keeps 2024-11-01 onwards).
                                         Hidden copies of a partition (`.arrival_date=D.*`, left
-                                        by a killed run) go on the same schedule, whatever age.
+                                        by a killed run) go on the same schedule, whatever age,
+                                        as do its kept earlier versions
+                                        (restricted/superseded/arrival_date=D).
 crash leftovers                         hidden entries (`.<name>.*`, `.staging-*`) in the
                                         folders the pipeline writes (the zones above and
                                         LEFTOVER_FOLDERS): nothing
@@ -150,12 +152,13 @@ def apply_retention(
     sweep(zones.quarantine, "night=", identifiable, "quarantine")
     _sweep_inbox(zones, keep_from, report)
     _sweep_review(zones, keep_from, report)
-    sweep(
-        zones.restricted / "attendances",
-        "arrival_date=",
-        lambda day: day < keep_month_from,
-        "restricted",
-    )
+    for folder in ("attendances", "superseded"):  # a night's earlier versions go with it
+        sweep(
+            zones.restricted / folder,
+            "arrival_date=",
+            lambda day: day < keep_month_from,
+            "restricted",
+        )
     _sweep_leftovers(zones, older_than, report)
     _log(report, keep_from, keep_month_from)
     return report

@@ -2,7 +2,8 @@
 
 landing/     identifiable: the raw export copy (read-only) and its validated parse
 quarantine/  identifiable: rejected rows with their reasons, for the data team to fix
-restricted/  pseudonymised record-level Parquet, partitioned by arrival date
+restricted/  pseudonymised record-level Parquet, partitioned by arrival date (attendances/),
+             and earlier versions of re-run nights that a release may have counted (superseded/)
 reports/     run reports and Data Docs for the data team: counts, never values
 published/   depersonalised partner bundles: the only zone that leaves the trust
 
@@ -56,6 +57,10 @@ class Zones:
 
     def restricted_partition(self, arrival_date: str) -> Path:
         return self.restricted / "attendances" / f"arrival_date={arrival_date}"
+
+    def superseded_partition(self, arrival_date: str, sha256: str) -> Path:
+        """An earlier ingested version of a night's partition file, named by its sha256."""
+        return self.restricted / "superseded" / f"arrival_date={arrival_date}" / f"{sha256}.parquet"
 
 
 PARTITION_FILE = "part-0.parquet"  # the one data file of a restricted partition

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from anonymiser.disclosure import WITHHELD
 from anonymiser.encryption import make_test_pki
 from exports.audit import audit_folder, audit_tree
 from exports.publish import publish
@@ -21,6 +22,7 @@ from istv.partners import area_lsoas, load_partners
 from istv.periods import parse_period
 from istv.settings import Settings
 from istv.synth import generate
+from istv.zones import Zones
 from tests.canaries import ACCEPTED_TEXT, IDENTIFIERS, TEXTS, found_in_bytes, leaks, plant
 from tests.e2e.helpers import file_digests, ingest_nights, task_states
 
@@ -472,6 +474,28 @@ def test_a_late_record_makes_exactly_one_new_version_naming_its_night(data_root)
     again = publish(settings, _police(), week, "run-3")
     assert (again.status, again.version) == ("unchanged", "v2")
     assert audit_tree(data_root / "published") == []
+
+    # the versions are linked: v1's records were kept when the night was re-run, and the gate
+    # withheld cells in v2 whose value did not move but whose late records would show
+    v1, v2 = _releases(settings, _police().id, week)
+    old, new = dict(v1.sources)["2026-10-20"], dict(v2.sources)["2026-10-20"]
+    assert old != new and Zones(data_root).superseded_partition("2026-10-20", old).is_file()
+    assert _withheld(v2) - _withheld(v1)
+
+
+def _releases(settings, partner: str, period):
+    from exports.release_ledger import ReleaseLedger
+
+    ledger = ReleaseLedger(settings.audit_url)
+    try:
+        found = ledger.overlapping(period.start, period.end)
+    finally:
+        ledger.close()
+    return [r for r in found if (r.partner, r.period) == (partner, period.label)]
+
+
+def _withheld(release) -> set[tuple[str, str, str]]:
+    return {(c.product, c.row, c.column) for c in release.cells if c.shown == WITHHELD}
 
 
 def test_trend_of_a_month_whose_earlier_months_were_never_ingested_is_blank_not_zero(data_root):

@@ -10,6 +10,11 @@ cover; coarse rows bound each week's counts per value), so a flaw in the gate's 
 shared by the test that checks it. The true records are used only to judge: a derived count
 matters when its true value is 1..7, and the truth must satisfy every constraint (else this
 model, not the bundle, is wrong).
+
+Versions: records that arrived after a bundle was published are given to the attacker as
+records in a twin of their LSOA (`late`), and a later version's area holds the twins too. The
+late records of a cell are then the cell restricted to the twin piece, which the attack solves
+like any other piece: a v2 beside its v1 is an area beside its sub-area.
 """
 
 from __future__ import annotations
@@ -42,6 +47,14 @@ INF = highspy.kHighsInf
 MAXIMISE, MINIMISE = highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize
 CAP = 1e5  # no count of one atom comes near this; a capped program is never unbounded
 SUPPRESSED, WITHHELD = "*", "x"
+LATE = "+late"  # the twin of an LSOA that holds the records which arrived after a version
+
+
+def late(area: Iterable[str]) -> frozenset[str]:
+    """An area with the twins of its LSOAs: the area of a version that counts late records."""
+    return frozenset(area) | {lsoa + LATE for lsoa in area}
+
+
 READ = (
     "time_of_day",
     "peak_times",
@@ -274,11 +287,16 @@ class Attack:
         self.atoms, self.offset, size = {}, {}, 0
         for family, cats in categories.items():
             table = grid.merge(cats, how="cross")
-            if family == "place":  # a listed place lies in its LSOA's piece only
-                home = {p: self.piece.get(lsoa) for p, (_, lsoa) in self.places.items()}
-                table = table[
-                    (table["place"] == "-") | (table["place"].map(home) == table["piece"])
+            if family == "place":  # a listed place lies in its LSOA's piece (or its twin's)
+                home = {
+                    (p, self.piece.get(twin))
+                    for p, (_, lsoa) in self.places.items()
+                    for twin in (lsoa, lsoa + LATE)
+                }
+                at_home = [
+                    pair in home for pair in zip(table["place"], table["piece"], strict=True)
                 ]
+                table = table[(table["place"] == "-") | np.array(at_home, dtype=bool)]
             self.atoms[family] = table.reset_index(drop=True)
             self.offset[family], size = size, size + len(table)
         self.size = size
@@ -301,7 +319,9 @@ class Attack:
         return self.offset[family] + np.flatnonzero(mask)
 
     def _columns_of(self, cell: _Cell) -> np.ndarray:
-        area = [cell.lsoa] if cell.lsoa else cell.bundle.area
+        area = cell.bundle.area
+        if cell.lsoa:
+            area = [a for a in area if a.removesuffix(LATE) == cell.lsoa]
         return self._select(cell.family, cell.start, cell.end, area, cell.where)
 
     def _cells_unlisted(self) -> None:

@@ -5,7 +5,9 @@ without the release gate, and nothing in the bundles the pipeline actually publi
 
 Routes (issue 12): the tasking meeting alone (peak_times margins beside their time_of_day
 cells); the CSP alone (its record-level rows count its suppressed cells); both partners
-together (a police cell minus the CSP's same cell gives the second local authority).
+together (a police cell minus the CSP's same cell gives the second local authority); and
+versions (a night re-sent with late records after its week and month were published: the v2
+beside its v1 gives the late records).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from anonymiser.disclosure import load_policy
@@ -25,7 +28,7 @@ from istv.settings import Settings
 from istv.synth import generate
 from istv.zones import Zones
 from tests.e2e.helpers import ingest_nights
-from tests.security.attacker import Attack, Bundle, read_bundle
+from tests.security.attacker import LATE, Attack, Bundle, late, read_bundle
 
 pytestmark = pytest.mark.differencing
 FIRST, NIGHTS = dt.date(2026, 7, 27), 97  # Monday 27 July to Saturday 31 October 2026
@@ -34,6 +37,8 @@ PERIODS = sorted(
     [(f"2026-W{w}", POLICE) for w in range(31, 44)] + [(f"2026-{m:02d}", CSP) for m in (8, 9, 10)],
     key=lambda item: parse_period(item[0]).end,
 )  # in the order the schedule publishes them
+LATE_NIGHT, LATE_RECORDS = dt.date(2026, 10, 21), 40  # re-sent after W43 and October went out
+VERSIONED = [("2026-W43", POLICE), ("2026-10", CSP)]
 
 
 class Scenario:
@@ -50,11 +55,46 @@ class Scenario:
         self.before = [self._ungated(zones, p, label) for label, p in PERIODS]
         self._found: dict[tuple, list] = {}
 
-    def _published(self, partner: str, label: str) -> Bundle:
-        folder = self.root / "published" / partner / label / "v1"
-        return read_bundle(folder, partner, parse_period(label), self.areas[partner])
+    def _published(self, partner: str, label: str, version: str = "v1") -> Bundle:
+        folder = self.root / "published" / partner / label / version
+        area = self.areas[partner] if version == "v1" else late(self.areas[partner])
+        return read_bundle(folder, partner, parse_period(label), area)
 
-    def _ungated(self, zones: Zones, partner: str, label: str) -> Bundle:
+    def add_late_records(self) -> None:
+        """LATE_NIGHT re-sent with late records (copies under new attendance ids) after its
+        week and month were published; both published again, through the gate and without.
+        The attacker gets the late records in twin LSOAs (tests/security/attacker.py)."""
+        zones = Zones(self.root)
+        on_time = set(
+            read_restricted(zones, [LATE_NIGHT], self.settings.ledger_url)["attendance_key"]
+        )
+        export = self.root / "landing" / "inbox" / f"ed_export_{LATE_NIGHT}.csv"
+        rows = pd.read_csv(export, dtype=str, keep_default_na=False)
+        copies = rows.head(LATE_RECORDS).assign(
+            attendance_id=[f"LATE{i:05d}" for i in range(LATE_RECORDS)]
+        )
+        pd.concat([rows, copies], ignore_index=True).to_csv(export, index=False)
+        ingest_nights(self.settings, [LATE_NIGHT], "late")
+        now = read_restricted(zones, [LATE_NIGHT], self.settings.ledger_url)
+        arrived = now[~now["attendance_key"].isin(on_time)]
+        assert len(arrived) == LATE_RECORDS
+        self.late_records = pd.concat(
+            [self.records, arrived.assign(lsoa21cd=arrived["lsoa21cd"] + LATE)], ignore_index=True
+        )
+        for label, partner in VERSIONED:
+            publication = publish(
+                self.settings, self.partners[partner], parse_period(label), "late"
+            )
+            assert (publication.status, publication.version) == ("published", "v2"), label
+        self.after_v2 = [*self.after, *(self._published(p, label, "v2") for label, p in VERSIONED)]
+        self.before_v2 = [
+            *self.before,
+            *(self._ungated(zones, p, label, "v2", late(self.areas[p])) for label, p in VERSIONED),
+        ]
+
+    def _ungated(
+        self, zones: Zones, partner: str, label: str, version: str = "v1", area=None
+    ) -> Bundle:
         """The bundle as it was before the gate and coarse records: full record rows."""
         period, policy = parse_period(label), load_policy()
         products = [
@@ -63,18 +103,21 @@ class Scenario:
         ]
         area = set(self.areas[partner])
         _, tables, _ = partner_tables(self.settings, zones, area, period, products, policy)
-        folder = self.root / "ungated" / partner / label
+        folder = self.root / "ungated" / partner / label / version
         folder.mkdir(parents=True)
         for product, frame in disclose_products(tables, policy).items():
             write_csv(frame, folder / f"{product}.csv")
-        return read_bundle(folder, partner, period, self.areas[partner])
+        return read_bundle(folder, partner, period, area or self.areas[partner])
 
     def attack(self, bundles: list[Bundle], partners: set[str]):
-        """The attacker's findings for one view (each view is attacked once, then reused)."""
+        """The attacker's findings for one view (each view is attacked once, then reused);
+        `bundles` is one of the scenario's lists, so its id names it."""
         key = (id(bundles), frozenset(partners))
         if key not in self._found:
             view = [b for b in bundles if b.partner in partners]
-            self._found[key] = Attack(view, self.records, load_policy().protection).findings()
+            versions = any(bundles is v for v in (self.after_v2, self.before_v2))
+            records = self.late_records if versions else self.records
+            self._found[key] = Attack(view, records, load_policy().protection).findings()
         return self._found[key]
 
 
@@ -91,7 +134,9 @@ def scenario(tmp_path_factory, monkeypatch_module) -> Scenario:
     for label, partner in PERIODS:
         publication = publish(settings, partners[partner], parse_period(label), "months")
         assert publication.status == "published", (label, partner)
-    return Scenario(root)
+    scenario = Scenario(root)
+    scenario.add_late_records()
+    return scenario
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +178,18 @@ def test_without_the_gate_both_partners_derive_the_second_local_authority(scenar
 def test_what_was_published_through_the_gate_gives_the_attacker_nothing(scenario, view):
     """Nothing narrowed below protection, the CSP's coarse rows read for what they count."""
     assert scenario.attack(scenario.after, view) == []
+
+
+def test_without_the_gate_a_v2_beside_its_v1_gives_the_late_records(scenario):
+    """The police alone have one piece; a finding on a piece is one on the late records."""
+    found = scenario.attack(scenario.before_v2, {POLICE})
+    versioned = [f for f in found if f.period == "2026-W43" and "piece" in f.part]
+    assert len(versioned) >= 10, len(versioned)
+
+
+@pytest.mark.parametrize("view", [{POLICE}, {CSP}, {POLICE, CSP}], ids=["police", "csp", "both"])
+def test_versions_published_through_the_gate_give_the_attacker_nothing(scenario, view):
+    assert scenario.attack(scenario.after_v2, view) == []
 
 
 def test_the_published_bundles_stay_useful(scenario):
