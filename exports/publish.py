@@ -45,7 +45,7 @@ from anonymiser.disclosure import (
 from exports.audit import audit_folder
 from exports.audit_tables import Offence
 from exports.briefing import BriefingContext
-from exports.coarse_records import risk_report, risk_text
+from exports.coarse_records import COARSE, risk_report, risk_text
 from exports.linked_versions import link_versions
 from exports.products import build_products, night_digests
 from exports.release_gate import Exposure, check_release, withhold
@@ -138,15 +138,15 @@ def publish(settings: Settings, partner: Partner, period: Period, run_id: str) -
     ]  # without a data sharing agreement, their rows are coarse (Partner.products_for)
     coarse = frozenset(p.id for p in everyone if "istv_records" in p.products
                        and not p.data_sharing_agreement)  # fmt: skip
+    home = zones.published / partner.id / period.label
+    disclosed = first_coarse_rows(disclose_products(tables, policy), _latest_version(home))
     disclosed, release_cells = gate(
-        settings, zones, partner, period, area, disclose_products(tables, policy), policy,
-        holders, coarse,
-    )  # fmt: skip
+        settings, zones, partner, period, area, disclosed, policy, holders, coarse
+    )
     record_risk = _record_risk(disclosed, records, area, period, partner, policy)
     nights = night_digests(records, area, period, "prescribed_return" in disclosed)
     notes = comparison_notes(settings.ledger_url, period, period.last(12))
 
-    home = zones.published / partner.id / period.label
     clear_abandoned(home, STAGING)  # what killed runs left; a live run's staging is locked
     staging, lock = make_temp_dir(home, STAGING)
     try:
@@ -607,6 +607,19 @@ def _about(
     ]
     rows += [(f"Table: {name}", spec["description"]) for name, spec in load_products().items()]
     return rows
+
+
+def first_coarse_rows(disclosed: dict[str, pd.DataFrame], latest: Path | None) -> dict:
+    """A later version carries the coarse record rows its period was first published with.
+
+    Coarse rows are counted exactly, so new rows beside old ones would single out the late
+    records (k-anonymity holds in each version, not in their difference). Late or corrected
+    records reach a coarse holder through the tables, which the release gate protects."""
+    earlier = latest / f"{COARSE}.csv" if latest is not None else None
+    if COARSE not in disclosed or earlier is None or not earlier.is_file():
+        return disclosed
+    rows = pd.read_csv(earlier, dtype=str, keep_default_na=False)
+    return {**disclosed, COARSE: rows[list(disclosed[COARSE].columns)]}
 
 
 def _latest_version(home: Path) -> Path | None:

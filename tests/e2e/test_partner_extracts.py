@@ -224,6 +224,8 @@ def test_republishing_is_byte_identical_and_changed_data_is_a_new_version(data_r
     assert file_digests(first.folder) == before  # v1 is never overwritten
     manifest = json.loads((changed.folder / "manifest.json").read_text())
     assert manifest["reason"] == f"since v1: late or corrected records for {night}"
+    coarse = "istv_records_coarse.csv"  # counted exactly: v2's rows beside v1's would differ
+    assert (changed.folder / coarse).read_bytes() == (first.folder / coarse).read_bytes()
 
 
 def test_a_period_with_missing_nights_waits_and_names_them(data_root):

@@ -13,6 +13,7 @@ beside its v1 gives the late records).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ import pytest
 
 from anonymiser.disclosure import load_policy
 from anonymiser.encryption import make_test_pki
+from exports.coarse_records import COARSE
 from exports.publish import _gazetteer, disclose_products, partner_tables, publish, read_restricted
 from exports.writers import write_csv
 from istv.partners import area_lsoas, load_partners
@@ -37,7 +39,7 @@ PERIODS = sorted(
     [(f"2026-W{w}", POLICE) for w in range(31, 44)] + [(f"2026-{m:02d}", CSP) for m in (8, 9, 10)],
     key=lambda item: parse_period(item[0]).end,
 )  # in the order the schedule publishes them
-LATE_NIGHT, LATE_RECORDS = dt.date(2026, 10, 21), 40  # re-sent after W43 and October went out
+LATE_NIGHT = dt.date(2026, 10, 21)  # re-sent with late records after W43 and October went out
 VERSIONED = [("2026-W43", POLICE), ("2026-10", CSP)]
 
 
@@ -57,11 +59,16 @@ class Scenario:
 
     def _published(self, partner: str, label: str, version: str = "v1") -> Bundle:
         folder = self.root / "published" / partner / label / version
-        area = self.areas[partner] if version == "v1" else late(self.areas[partner])
-        return read_bundle(folder, partner, parse_period(label), area)
+        if version == "v1":
+            return read_bundle(folder, partner, parse_period(label), self.areas[partner])
+        bundle = read_bundle(folder, partner, parse_period(label), late(self.areas[partner]))
+        if COARSE in bundle.tables:  # a later version re-sends its v1's rows: nothing new
+            assert bundle.tables[COARSE].equals(self._published(partner, label).tables[COARSE])
+            bundle = replace(bundle, tables={k: v for k, v in bundle.tables.items() if k != COARSE})
+        return bundle
 
     def add_late_records(self) -> None:
-        """LATE_NIGHT re-sent with late records (copies under new attendance ids) after its
+        """LATE_NIGHT re-sent with late records (a copy of each row, a new attendance id) after its
         week and month were published; both published again, through the gate and without.
         The attacker gets the late records in twin LSOAs (tests/security/attacker.py)."""
         zones = Zones(self.root)
@@ -70,14 +77,12 @@ class Scenario:
         )
         export = self.root / "landing" / "inbox" / f"ed_export_{LATE_NIGHT}.csv"
         rows = pd.read_csv(export, dtype=str, keep_default_na=False)
-        copies = rows.head(LATE_RECORDS).assign(
-            attendance_id=[f"LATE{i:05d}" for i in range(LATE_RECORDS)]
-        )
+        copies = rows.assign(attendance_id=[f"LATE{i:05d}" for i in range(len(rows))])
         pd.concat([rows, copies], ignore_index=True).to_csv(export, index=False)
         ingest_nights(self.settings, [LATE_NIGHT], "late")
         now = read_restricted(zones, [LATE_NIGHT], self.settings.ledger_url)
         arrived = now[~now["attendance_key"].isin(on_time)]
-        assert len(arrived) == LATE_RECORDS
+        assert len(arrived) == len(now) // 2 > 0  # the night's attendances, each sent twice
         self.late_records = pd.concat(
             [self.records, arrived.assign(lsoa21cd=arrived["lsoa21cd"] + LATE)], ignore_index=True
         )
@@ -184,7 +189,7 @@ def test_without_the_gate_a_v2_beside_its_v1_gives_the_late_records(scenario):
     """The police alone have one piece; a finding on a piece is one on the late records."""
     found = scenario.attack(scenario.before_v2, {POLICE})
     versioned = [f for f in found if f.period == "2026-W43" and "piece" in f.part]
-    assert len(versioned) >= 10, len(versioned)
+    assert len(versioned) >= 1000, len(versioned)
 
 
 @pytest.mark.parametrize("view", [{POLICE}, {CSP}, {POLICE, CSP}], ids=["police", "csp", "both"])
