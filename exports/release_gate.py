@@ -413,9 +413,9 @@ def _check_view(
     rows = []
     for position, release in releases:
         for cell in release.cells:
-            if release is new and (cell.product, cell.row, cell.column) in result.withheld:
-                continue
             low, high = interval(cell.shown, rule_for(cell.product))
+            if release is new and (cell.product, cell.row, cell.column) in result.withheld:
+                low, high = 0, None  # withheld: no constraint, but its parts are still derived
             columns = model.variables(cell, release.area, position)
             listed = (cell.product, cell.column) == ("hotspots", "assaults")
             rows.append(_Row(release, cell, columns, low, high, release is new, listed))

@@ -98,7 +98,7 @@ class Scenario:
         ]
 
     def _ungated(
-        self, zones: Zones, partner: str, label: str, version: str = "v1", area=None
+        self, zones: Zones, partner: str, label: str, version: str = "v1", read_as=None
     ) -> Bundle:
         """The bundle as it was before the gate and coarse records: full record rows."""
         period, policy = parse_period(label), load_policy()
@@ -112,7 +112,7 @@ class Scenario:
         folder.mkdir(parents=True)
         for product, frame in disclose_products(tables, policy).items():
             write_csv(frame, folder / f"{product}.csv")
-        return read_bundle(folder, partner, period, area or self.areas[partner])
+        return read_bundle(folder, partner, period, read_as or self.areas[partner])
 
     def attack(self, bundles: list[Bundle], partners: set[str]):
         """The attacker's findings for one view (each view is attacked once, then reused);
