@@ -578,12 +578,14 @@ class _Unheld:
 
 def _restrictions(model: _Model, columns: np.ndarray):
     """The cell restricted to each area piece, each block of days, and each of both; and to
-    the records of each version label (the late records a later version adds)."""
+    the records of each version label (the late records a later version adds, and the part
+    an earlier version counted)."""
     family = next(f for f in FAMILIES if columns[0] < model.offset[f] + len(model.tables[f]))
     table = model.tables[family].iloc[columns - model.offset[family]]
     piece, block = table["piece"].to_numpy(), table["block"].to_numpy()
     label = table[LABEL].to_numpy()
-    for value in sorted(set(label) - {0}):
+    # each version's part: the late records, and the records an earlier version counted
+    for value in sorted(set(label)) if len(set(label)) > 1 else ():
         yield "version", columns[label == value]
         for b in sorted(set(block[label == value])) if len(set(block)) > 1 else ():
             yield "version and days", columns[(label == value) & (block == b)]

@@ -186,10 +186,11 @@ def test_what_was_published_through_the_gate_gives_the_attacker_nothing(scenario
 
 
 def test_without_the_gate_a_v2_beside_its_v1_gives_the_late_records(scenario):
-    """The police alone have one piece; a finding on a piece is one on the late records."""
+    """The police alone have one area: a finding on a piece is one on the late records or on
+    the part of a v2 cell the v1 counted (its cell there withheld or suppressed)."""
     found = scenario.attack(scenario.before_v2, {POLICE})
     versioned = [f for f in found if f.period == "2026-W43" and "piece" in f.part]
-    assert len(versioned) >= 1000, len(versioned)
+    assert len(versioned) >= 5, len(versioned)
 
 
 @pytest.mark.parametrize("view", [{POLICE}, {CSP}, {POLICE, CSP}], ids=["police", "csp", "both"])
