@@ -534,13 +534,15 @@ def _targets(
 ):
     """(row, variables, restriction) of every quantity worth solving, each once.
 
-    Only quantities whose true value is 1..7 are protected. A quantity is what the view does
+    Only quantities whose true value is 1..7 are protected: a suppressed or withheld cell, and
+    the parts of any cell. A quantity is what the view does
     not hold already: the atoms and method margins its record-level data gives are taken out
     (a cell wholly held is skipped), so knowing one's own records is not a disclosure."""
     unheld = _Unheld(model.size, known, margins)
     done: set[bytes] = set()
     for row in rows:
-        suppressed = row.low >= 1 and row.high is not None and row.high <= 7
+        # not published: shown "*", or withheld (a "*" withheld before its own turn came)
+        suppressed = row.high is None or (row.low >= 1 and row.high <= 7)
         parts = [("", row.columns)] if suppressed else []
         if len(row.columns) > 1:
             parts += _restrictions(model, row.columns)

@@ -582,7 +582,7 @@ class Attack:
         return any(self.piece[lsoa] == piece for lsoa in area)
 
     def _parts(self, cell: _Cell, cols: np.ndarray):
-        if (cell.low, cell.high) == (1, 7):
+        if (cell.low, cell.high) == (1, 7) or cell.high == INF:  # suppressed or withheld
             yield "", cols
         family = cell.family
         table = self.columns[family]
