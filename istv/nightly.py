@@ -24,7 +24,7 @@ from anonymiser.depersonalise import depersonalise
 from anonymiser.generalise import load_postcode_lookup
 from anonymiser.keys import load_key
 from istv.ledger import LedgerEntry, RunLedger
-from istv.partition_versions import keep_superseded
+from istv.partition_versions import forget_unchanged, keep_superseded
 from istv.settings import Settings
 from istv.volume import (
     VolumeCheck,
@@ -75,7 +75,10 @@ def _records_failure(stage: str) -> Callable:
 
                 given = signature.bind(*args, **kwargs).arguments
                 entry = LedgerEntry(
-                    given["run_id"], given["night"].isoformat(), stage, "failed",
+                    given["run_id"],
+                    given["night"].isoformat(),
+                    stage,
+                    "failed",
                     message=safe_reason(error),
                 )
                 try:
@@ -284,6 +287,8 @@ def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_
         partition, lambda tmp: pq.write_table(table, tmp / PARTITION_FILE, compression="zstd")
     )
     placed = int((located["place_id"].notna() | located["lsoa21cd"].notna()).sum())
+    digest = sha256_file(partition / PARTITION_FILE)
+    forget_unchanged(settings.data_root, night, digest)
     _ledger(
         settings,
         LedgerEntry(
@@ -292,9 +297,9 @@ def geocode_night(settings: Settings, night: dt.date, restricted_path: str, run_
             "geocode",
             "ok",
             restricted_rows=table.num_rows,
-            output_sha256=sha256_file(partition / PARTITION_FILE),
+            output_sha256=digest,
             message=f"{placed} of {table.num_rows} records placed "
-                    f"(location lexicon {geocoder.lexicon.version})",
+            f"(location lexicon {geocoder.lexicon.version})",
         ),
     )
     return {

@@ -57,3 +57,12 @@ def read_version(data_root: Path, night: str, sha256: str) -> bytes | None:
         if hashlib.sha256(data).hexdigest() == sha256:
             return data
     return None
+
+
+def forget_unchanged(data_root: Path, night: dt.date, sha256: str) -> None:
+    """A re-run that wrote the same partition again needs no copy of it: the current file is
+    that version (read_version reads it first), so the copy made before the run goes."""
+    copy = Zones(data_root).superseded_partition(night.isoformat(), sha256)
+    copy.unlink(missing_ok=True)
+    if copy.parent.is_dir() and not any(copy.parent.iterdir()):
+        copy.parent.rmdir()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from istv.partition_versions import keep_superseded, read_version
+from istv.partition_versions import forget_unchanged, keep_superseded, read_version
 from istv.retention import apply_retention
 from istv.zones import Zones
 from tests.unit.test_completeness import geocoded
@@ -47,3 +47,11 @@ def test_kept_versions_go_with_their_night_under_retention(tmp_path):
     apply_retention(tmp_path, dt.date(2028, 12, 1), 30, 24)  # keeps from December 2026
     assert not kept.exists() and not kept.parent.exists()
     assert not Zones(tmp_path).restricted_partition(NIGHT.isoformat()).exists()
+
+
+def test_a_rerun_that_wrote_the_same_partition_keeps_no_copy(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    path = geocoded(tmp_path, NIGHT)
+    kept = keep_superseded(tmp_path, url, NIGHT)
+    forget_unchanged(tmp_path, NIGHT, hashlib.sha256(path.read_bytes()).hexdigest())
+    assert not kept.exists() and not kept.parent.exists()
