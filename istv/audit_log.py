@@ -42,6 +42,8 @@ DISCLOSURES = sa.Table(
     sa.Column("policy_version", sa.String(64), nullable=False),
     sa.Column("run_id", sa.String(250), nullable=False),
     sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("recipient_certificate", sa.String(64), nullable=False, server_default=""),
+    sa.Column("checks", sa.Text, nullable=False, server_default=""),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
@@ -113,6 +115,8 @@ class AuditEntry:
     policy_version: str
     run_id: str
     recipient: str  # "local:/path" or "sftp://user@host:port/dir", never with a password
+    recipient_certificate: str = ""  # SHA-256 fingerprint (hex) of the certificate sealed to
+    checks: str = ""  # what was verified before a send, e.g. "sha256 manifest+publication"
 
 
 @dataclass(frozen=True)
