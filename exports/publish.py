@@ -70,6 +70,7 @@ from istv.zones import (
 from schemas import load_products
 
 if TYPE_CHECKING:
+    from anonymiser.encryption import TrustSigner
     from transforms.gazetteer import Gazetteer
 
 MANIFEST = "manifest.json"
@@ -487,8 +488,12 @@ def release(settings: Settings, staging: Path, target: Path, run_id: str) -> str
     from istv.audit_log import AuditLog, publication_entry
 
     manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
+    signer = _checkpoint_signer(settings)
+    certificate = signer.certificate if signer else None
     audit = AuditLog(settings.audit_url)
     try:
+        audit.require_intact(settings.audit_anchor_path, Zones(settings.data_root).published,
+                             certificate)
         audit.record(publication_entry("publication_intent", manifest, target, run_id))
         try:
             rename_durably(staging, target)
@@ -502,9 +507,25 @@ def release(settings: Settings, staging: Path, target: Path, run_id: str) -> str
                 ) from None
             return "unchanged"
         audit.record(publication_entry("publication", manifest, target, run_id))
+        audit.checkpoint(settings.audit_anchor_path, signer and signer.private_key, certificate)
     finally:
         audit.close()
     return "published"
+
+
+def _checkpoint_signer(settings: Settings) -> TrustSigner | None:
+    """The trust's signing identity for the audit log's checkpoint; None when no trust key
+    is configured at all (the checkpoint is then unsigned, and `istv audit-log --verify` says
+    so). A key that is configured but unusable stops publishing."""
+    from anonymiser.encryption import load_trust_signer
+    from anonymiser.keys import KeyProblem
+
+    try:
+        return load_trust_signer(demo_dir=settings.data_root / "secrets" if settings.demo else None)
+    except KeyProblem:
+        if os.environ.get("ISTV_TRUST_KEY_FILE") or os.environ.get("ISTV_TRUST_CERT_FILE"):
+            raise
+        return None
 
 
 def _map_inputs(settings: Settings, gazetteer: Gazetteer, area: set[str]) -> MapInputs:

@@ -8,8 +8,11 @@ intent without an outcome, which `istv audit-log` marks, so nothing is ever disc
 A data sharing agreement asks for every disclosure to be logged and reproducible, so the log is
 append-only twice over: this class offers no update or delete, and the database itself refuses
 UPDATE and DELETE on the table (triggers created with it, for SQLite and PostgreSQL), so a mistake
-or a hand-written SQL statement cannot rewrite history either. It holds names, checksums, versions
-and where files went, never a value from a row and never a password.
+or a hand-written SQL statement cannot rewrite history either. And it is tamper-evident against
+whoever can bypass both: every row is hash-chained, each publication signs a checkpoint of the
+chains' heads, and an anchor file outside the database keeps the latest one (istv/audit_chain.py;
+`istv audit-log --verify`). It holds names, checksums, versions and where files went, never a
+value from a row and never a password.
 
 SQLite under the data root by default (ISTV_AUDIT_URL); any SQLAlchemy URL, PostgreSQL in
 production.
@@ -18,11 +21,24 @@ production.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+
+from istv.audit_chain import (
+    AuditLogBroken,
+    Checkpoint,
+    append,
+    chain_columns,
+    first_break,
+    head,
+    make_checkpoint,
+    signature_problem,
+)
+from istv.zones import write_atomic
 
 INTENTS = {"publication_intent": ("publication",),
            "delivery_intent": ("delivery", "resend", "delivery_failed")}  # fmt: skip
@@ -45,6 +61,7 @@ DISCLOSURES = sa.Table(
     sa.Column("recipient_certificate", sa.String(64), nullable=False, server_default=""),
     sa.Column("checks", sa.Text, nullable=False, server_default=""),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    *chain_columns(),
 )
 
 PORTAL_EVENTS = (
@@ -72,7 +89,20 @@ PORTAL = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("client", sa.String(64), nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    *chain_columns(),
 )
+CHECKPOINTS = sa.Table(  # the signed heads of the chains above, one per publication
+    "istv_audit_checkpoints",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("heads", sa.JSON, nullable=False),
+    sa.Column("recorded_at", sa.String(40), nullable=False),  # as signed (ISO 8601, UTC)
+    sa.Column("certificate_sha256", sa.String(64), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    *chain_columns(),
+)
+CHAINED = (DISCLOSURES, PORTAL)  # the tables a checkpoint covers
+APPEND_RETRIES = 5  # a concurrent writer took the head first: read it again
 
 
 def append_only(table: sa.Table) -> None:
@@ -100,6 +130,7 @@ def append_only(table: sa.Table) -> None:
 
 append_only(DISCLOSURES)
 append_only(PORTAL)
+append_only(CHECKPOINTS)
 
 
 @dataclass(frozen=True)
@@ -138,9 +169,27 @@ class PortalEvent:
     client: str = ""
 
 
+@dataclass(frozen=True)
+class Verification:
+    """What `AuditLog.verify` found: rows per chain, checkpoints, and every problem, first
+    broken row first. `broken` problems mean tampering; `warnings` weaker evidence."""
+
+    rows: dict[str, int]
+    checkpoints: int
+    broken: list[str]
+    warnings: list[str]
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n:,} {name} rows" for name, n in self.rows.items())
+        if self.broken:
+            return f"audit log BROKEN: {self.broken[0]} ({counts})"
+        return f"audit log intact: {counts}, {self.checkpoints:,} checkpoints"
+
+
 class AuditLog:
     def __init__(self, url: str):
         self.engine = sa.create_engine(url)
+        _refuse_unchained(self.engine)
         METADATA.create_all(self.engine)
 
     def record(self, entry: AuditEntry) -> None:
@@ -151,8 +200,7 @@ class AuditLog:
             raise ValueError("audit recipient must not contain a password")
         files = [{"name": f["name"], "sha256": f["sha256"]} for f in entry.files]
         row = {**asdict(entry), "files": files, "recorded_at": dt.datetime.now(dt.UTC)}
-        with self.engine.begin() as connection:
-            connection.execute(DISCLOSURES.insert().values(**row))
+        self._append(DISCLOSURES, row)
 
     def entries(self, partner: str | None = None, since: dt.date | None = None) -> list[dict]:
         """Entries in the order recorded; `since` is a UTC day, inclusive."""
@@ -173,8 +221,7 @@ class AuditLog:
             key: value[: PORTAL.c[key].type.length] if PORTAL.c[key].type.length else value
             for key, value in asdict(event).items()
         }
-        with self.engine.begin() as connection:
-            connection.execute(PORTAL.insert().values(**row, recorded_at=dt.datetime.now(dt.UTC)))
+        self._append(PORTAL, {**row, "recorded_at": dt.datetime.now(dt.UTC)})
 
     def portal_entries(
         self, partner: str | None = None, since: dt.date | None = None
@@ -199,8 +246,110 @@ class AuditLog:
                 row["recorded_at"] = row["recorded_at"].replace(tzinfo=dt.UTC)
         return rows
 
+    def _append(self, table: sa.Table, row: dict) -> str:
+        for attempt in range(APPEND_RETRIES):
+            try:
+                with self.engine.begin() as connection:
+                    return append(connection, table, row)
+            except sa.exc.IntegrityError:  # another writer appended after the same head
+                if attempt == APPEND_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    # -- tamper evidence ---------------------------------------------------------------------
+    def checkpoint(self, anchor: Path, private_key=None, certificate=None) -> Checkpoint:
+        """Sign the heads of every chain (with the trust key when given), append the
+        checkpoint and write it to the anchor file outside the database."""
+        with self.engine.connect() as connection:
+            heads = {t.name: list(h) for t in CHAINED if (h := head(connection, t))}
+        point = make_checkpoint(heads, private_key, certificate)
+        row_hash = self._append(CHECKPOINTS, point.as_json())
+        with self.engine.connect() as connection:
+            number = head(connection, CHECKPOINTS)[0]
+        anchor_json = {"checkpoint": number, "row_hash": row_hash, **point.as_json()}
+        text = json.dumps(anchor_json, indent=1, sort_keys=True) + "\n"
+        write_atomic(anchor, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        return point
+
+    def verify(self, anchor: Path | None, certificate=None) -> Verification:
+        """Walk every chain, check each checkpoint's heads (and signature, against the trust
+        `certificate` when given) and that the anchor's checkpoint is still in the log."""
+        broken, rows, warnings = [], {}, {}  # warnings: message -> checkpoints it applies to
+        with self.engine.connect() as connection:
+            hashes = {}
+            for table in (*CHAINED, CHECKPOINTS):
+                found = [dict(r._mapping) for r in
+                         connection.execute(sa.select(table).order_by(table.c.id))]
+                rows[table.name] = len(found)
+                hashes[table.name] = {r["id"]: r["row_hash"] for r in found}
+                if (problem := first_break(table, found)) is not None:
+                    broken.append(problem)
+                if table is CHECKPOINTS:
+                    points = found
+        for row in points:
+            point = Checkpoint(row["heads"], row["recorded_at"], row["certificate_sha256"],
+                               row["signature"])
+            for name, (number, digest) in point.heads.items():
+                if hashes.get(name, {}).get(number) != digest:
+                    broken.append(f"{name} row {number}: it is not the row checkpoint "
+                                  f"{row['id']} signed (the log was rewritten after it)")
+            if (problem := signature_problem(point, certificate)) is not None:
+                message, tampered = problem
+                if tampered:
+                    broken.append(f"checkpoint {row['id']}: {message}")
+                else:
+                    warnings[message] = warnings.get(message, 0) + 1
+        broken += _anchor_problems(anchor, hashes[CHECKPOINTS.name])
+        said = [f"{n:,} checkpoints: {message}" for message, n in warnings.items()]
+        return Verification(rows, len(points), broken, said)
+
+    def require_intact(self, anchor: Path, published: Path, certificate=None) -> None:
+        """Refuse to go on (AuditLogBroken, one line) when the log was edited, truncated,
+        deleted or replaced: before anything is published."""
+        found = self.verify(anchor, certificate)
+        if not found.rows[DISCLOSURES.name] and _has_bundles(published):
+            found.broken.append(f"{published} holds published bundles but the audit log has "
+                                "no publication: the log was deleted or replaced")
+        if found.broken:
+            raise AuditLogBroken(
+                f"{found.broken[0]}. Nothing is published until the audit log is restored "
+                "from backup; `istv audit-log --verify` lists every problem."
+            )
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _refuse_unchained(engine: sa.Engine) -> None:
+    """A log made before the hash chain cannot be chained afterwards without rewriting it."""
+    inspector = sa.inspect(engine)
+    for table in CHAINED:
+        if inspector.has_table(table.name) and "row_hash" not in {
+                c["name"] for c in inspector.get_columns(table.name)}:
+            raise AuditLogBroken(
+                f"{table.name} was made before the audit log was hash-chained: keep the old "
+                "database as the record of its time, and point ISTV_AUDIT_URL at a new one."
+            )
+
+
+def _anchor_problems(anchor: Path | None, checkpoints: dict[int, str]) -> list[str]:
+    if anchor is None:
+        return []
+    if not anchor.is_file():
+        return [f"{anchor} is missing but the log holds checkpoints"] if checkpoints else []
+    try:
+        kept = json.loads(anchor.read_text(encoding="utf-8"))
+        number, digest = int(kept["checkpoint"]), str(kept["row_hash"])
+    except (ValueError, KeyError, TypeError):
+        return [f"{anchor} is not an audit anchor (unreadable JSON or fields missing)"]
+    if checkpoints.get(number) != digest:
+        return [f"checkpoint {number} named by {anchor} is not in the log (the log was "
+                "truncated, deleted or replaced)"]
+    return []
+
+
+def _has_bundles(published: Path) -> bool:
+    return published.is_dir() and next(published.glob("*/*/v*/manifest.json"), None) is not None
 
 
 def publication_entry(event: str, manifest: dict, folder: Path, run_id: str) -> AuditEntry:

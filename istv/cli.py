@@ -337,19 +337,44 @@ def audit_log(
     portal: Annotated[
         bool, typer.Option("--portal", help="Download portal events instead (sign-ins, ...).")
     ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Check the hash chains, signed checkpoints and anchor."),
+    ] = False,
+    certificate: Annotated[
+        Path | None,
+        typer.Option(help="Trust certificate (PEM) the checkpoints must verify against "
+                     "(default ISTV_TRUST_CERT_FILE)."),
+    ] = None,
 ) -> None:
     """Every publication and delivery: partner, period, version, files and sha256, recipient.
 
     With --portal: every portal sign-in, sign-out, download and refused request instead
-    (--partner matches the user's partner or the partner asked for).
+    (--partner matches the user's partner or the partner asked for). With --verify: walk the
+    log's hash chains and signed checkpoints; exits 1 and names the first broken row if any.
     """
     import datetime as dt
 
+    from istv.audit_chain import AuditLogBroken
     from istv.audit_log import AuditLog, format_entries, format_portal_entries
     from istv.settings import Settings
 
-    log = AuditLog(Settings.from_env().audit_url)
+    settings = Settings.from_env()
     try:
+        log = AuditLog(settings.audit_url)
+    except AuditLogBroken as problem:
+        typer.echo(f"istv audit-log: {problem}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        if verify:
+            trusted = _trust_certificate(settings, certificate)
+            found = log.verify(settings.audit_anchor_path, trusted)
+            typer.echo(found.summary())
+            for line in [*found.broken[1:], *found.warnings]:
+                typer.echo(f"  {line}")
+            if found.broken:
+                raise typer.Exit(1)
+            return
         day = dt.date.fromisoformat(since) if since else None
         if portal:
             typer.echo(format_portal_entries(log.portal_entries(partner=partner, since=day)))
@@ -359,22 +384,80 @@ def audit_log(
         log.close()
 
 
+@app.command("audit-init")
+def audit_init() -> None:
+    """Create the audit log's and release ledger's tables (with their append-only triggers)
+    in ISTV_AUDIT_URL. On PostgreSQL run it once as the owner role (docs/audit_roles.sql);
+    the pipeline and the portal then connect as the writer role, which cannot alter them."""
+    from exports.release_ledger import ReleaseLedger
+    from istv.audit_chain import AuditLogBroken
+    from istv.audit_log import AuditLog
+    from istv.settings import Settings
+
+    url = Settings.from_env().audit_url
+    try:
+        AuditLog(url).close()
+    except AuditLogBroken as problem:
+        typer.echo(f"istv audit-init: {problem}", err=True)
+        raise typer.Exit(1) from None
+    ReleaseLedger(url).close()
+    typer.echo("audit log and release ledger tables are in place")
+
+
+def _trust_certificate(settings, given: Path | None):
+    """The trust certificate checkpoints are checked against: --certificate, else
+    ISTV_TRUST_CERT_FILE, else the demo one in demo mode; None if there is none."""
+    import os
+
+    from cryptography import x509
+
+    from anonymiser.encryption import TRUST_CERT_NAME
+
+    env = os.environ.get("ISTV_TRUST_CERT_FILE")
+    demo = settings.data_root / "secrets" / TRUST_CERT_NAME if settings.demo else None
+    path = given or (Path(env) if env else demo)
+    if path is None or not path.is_file():
+        if given is not None:
+            raise typer.BadParameter(f"{given} is not a file", param_hint="--certificate")
+        return None
+    try:
+        return x509.load_pem_x509_certificate(path.read_bytes())
+    except ValueError:
+        raise typer.BadParameter(f"{path} is not a PEM certificate",
+                                 param_hint="--certificate") from None
+
+
 @app.command()
 def keys(
     out: Annotated[Path, typer.Option(help="Folder for the test keys and certificates.")] = Path(
         ".demo/data/secrets"
     ),
+    partners_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the partners file with the test certificates pinned "
+            "(default: partners.yaml beside the OUT folder, i.e. in the data root)."
+        ),
+    ] = None,
 ) -> None:
     """Create a TEST trust signing key and a certificate per configured partner (demo, tests).
 
     Never use these for real partners: they are marked as demo keys and refused outside demo mode.
+    Also writes a copy of the partners file with each test certificate's SHA-256 fingerprint
+    pinned (certificate_sha256): point ISTV_PARTNERS at it.
     """
     from anonymiser.encryption import make_test_pki
-    from istv.partners import load_partners
+    from istv.partners import load_partners, partners_path, pin_certificates
 
-    made = make_test_pki(out, [p.id for p in load_partners()])
+    partners = load_partners()
+    made = make_test_pki(out, [p.id for p in partners])
     for name, path in sorted(made.items()):
         typer.echo(f"{name}: {path}")
+    target = partners_out or out.parent / "partners.yaml"
+    certificates = {p.id: made[f"partners/{p.id}.crt"] for p in partners if p.certificate}
+    pin_certificates(partners_path(), target, certificates)
+    typer.echo(f"partners file with these certificates pinned: {target}")
+    typer.echo(f"use it: export ISTV_PARTNERS={target.resolve()}")
 
 
 @app.command()

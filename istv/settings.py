@@ -31,6 +31,9 @@ class Settings:
     data_root        every zone lives under it (landing/, quarantine/, restricted/, reports/, ...)
     ledger_url       SQLAlchemy URL of the run ledger; SQLite under the data root by default
     audit_url        SQLAlchemy URL of the disclosure audit log (append-only); SQLite by default
+    audit_anchor     the audit log's latest signed checkpoint, kept outside the database so a
+                     deleted or truncated log is noticed (istv/audit_chain.py); under the data
+                     root by default
     source           file pattern relative to data_root ({night} is YYYY-MM-DD) or a SQLAlchemy
                      URL; with a URL, source_query is run with :night_start and :night_end
     mapping          optional mapping YAML from the trust's export columns to the contract
@@ -68,6 +71,11 @@ class Settings:
     min_night_ratio: float = DEFAULT_MIN_NIGHT_RATIO
     allow_shrink: frozenset[str] = frozenset()
     settling_days: int = DEFAULT_SETTLING_DAYS
+    audit_anchor: Path | None = None
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor or self.data_root / "audit_anchor.json"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -105,6 +113,7 @@ class Settings:
             min_night_ratio=ratio,
             allow_shrink=_nights(env, "ISTV_ALLOW_SHRINK"),
             settling_days=_days(env, "ISTV_SETTLING_DAYS", DEFAULT_SETTLING_DAYS),
+            audit_anchor=_optional_path(env.get("ISTV_AUDIT_ANCHOR")),
         )
 
 

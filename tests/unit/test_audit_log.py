@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
+from istv.audit_chain import GENESIS
 from istv.audit_log import AuditEntry, AuditLog, format_entries
 from tests.servers import postgres_bin, postgres_server, require
 
@@ -44,6 +45,8 @@ def test_records_read_back_exactly_what_was_given(log):
     log.record(given)
     (row,) = log.entries()
     recorded_at = row.pop("recorded_at")
+    assert row.pop("prev_hash") == GENESIS  # the first link of the chain
+    assert len(row.pop("row_hash")) == 64
     assert row == {"id": 1, **given.__dict__}
     assert recorded_at.tzinfo is not None
     assert abs(dt.datetime.now(dt.UTC) - recorded_at) < dt.timedelta(minutes=1)

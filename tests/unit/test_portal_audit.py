@@ -39,6 +39,7 @@ def test_portal_events_read_back_exactly(log):
     log.record_portal(given)
     (row,) = log.portal_entries()
     assert row.pop("recorded_at").tzinfo is not None
+    assert (row.pop("prev_hash"), len(row.pop("row_hash"))) == ("0" * 64, 64)
     assert row == {"id": 1, **given.__dict__}
 
 
