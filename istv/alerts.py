@@ -40,6 +40,7 @@ SAFE_ERRORS = {
     "istv.volume.VolumeGateError",
     "istv.completeness.IncompletePeriod",
     "transforms.ingest.SourceError",
+    "istv.audit_chain.AuditLogBroken",  # names tables, row ids and files, never a value
 }
 
 

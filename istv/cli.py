@@ -284,6 +284,7 @@ def publish(
     from exports.dispatch import publish_and_deliver
     from exports.publish import PublicationBlocked
     from exports.schedule import due
+    from istv.audit_chain import AuditLogBroken
     from istv.partners import load_partners
     from istv.settings import Settings
 
@@ -297,6 +298,9 @@ def publish(
             typer.echo(f"istv publish: {error}", err=True)
             blocked += 1
             continue
+        except AuditLogBroken as error:  # no partner publishes until the log is restored
+            typer.echo(f"istv publish: {error}", err=True)
+            raise typer.Exit(1) from None
         typer.echo(
             f"{result['partner']} {result['period']}: {result['status']} {result['version']} "
             f"in {result['folder']}; delivery: {result['delivery']}"
@@ -384,26 +388,6 @@ def audit_log(
         log.close()
 
 
-@app.command("audit-init")
-def audit_init() -> None:
-    """Create the audit log's and release ledger's tables (with their append-only triggers)
-    in ISTV_AUDIT_URL. On PostgreSQL run it once as the owner role (docs/audit_roles.sql);
-    the pipeline and the portal then connect as the writer role, which cannot alter them."""
-    from exports.release_ledger import ReleaseLedger
-    from istv.audit_chain import AuditLogBroken
-    from istv.audit_log import AuditLog
-    from istv.settings import Settings
-
-    url = Settings.from_env().audit_url
-    try:
-        AuditLog(url).close()
-    except AuditLogBroken as problem:
-        typer.echo(f"istv audit-init: {problem}", err=True)
-        raise typer.Exit(1) from None
-    ReleaseLedger(url).close()
-    typer.echo("audit log and release ledger tables are in place")
-
-
 def _trust_certificate(settings, given: Path | None):
     """The trust certificate checkpoints are checked against: --certificate, else
     ISTV_TRUST_CERT_FILE, else the demo one in demo mode; None if there is none."""
@@ -425,6 +409,26 @@ def _trust_certificate(settings, given: Path | None):
     except ValueError:
         raise typer.BadParameter(f"{path} is not a PEM certificate",
                                  param_hint="--certificate") from None
+
+
+@app.command("audit-init")
+def audit_init() -> None:
+    """Create the audit log's and release ledger's tables (with their append-only triggers)
+    in ISTV_AUDIT_URL. On PostgreSQL run it once as the owner role (docs/audit_roles.sql);
+    the pipeline and the portal then connect as the writer role, which cannot alter them."""
+    from exports.release_ledger import ReleaseLedger
+    from istv.audit_chain import AuditLogBroken
+    from istv.audit_log import AuditLog
+    from istv.settings import Settings
+
+    url = Settings.from_env().audit_url
+    try:
+        AuditLog(url).close()
+    except AuditLogBroken as problem:
+        typer.echo(f"istv audit-init: {problem}", err=True)
+        raise typer.Exit(1) from None
+    ReleaseLedger(url).close()
+    typer.echo("audit log and release ledger tables are in place")
 
 
 @app.command()

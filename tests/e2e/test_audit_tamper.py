@@ -382,3 +382,31 @@ def _cli():
     from istv.cli import app
 
     return app
+
+
+def test_istv_audit_log_verify_names_the_first_broken_row_in_one_line(tmp_path):
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    certificate = tmp_path / "trust.crt"
+    certificate.write_bytes(TRUST[1].public_bytes(Encoding.PEM))
+    env = {
+        "ISTV_DATA_ROOT": str(tmp_path),
+        "ISTV_AUDIT_URL": "",
+        "ISTV_AUDIT_ANCHOR": "",
+        "ISTV_TRUST_CERT_FILE": str(certificate),
+    }
+    url = f"sqlite:///{tmp_path / 'audit.sqlite'}"
+    log = AuditLog(url)
+    a_history(log, tmp_path / "audit_anchor.json")
+    log.close()
+    verify = ["audit-log", "--verify"]
+    intact = CliRunner().invoke(_cli(), verify, env=env)
+    assert intact.exit_code == 0, intact.output
+    assert intact.output.startswith("audit log intact: 4 istv_disclosures rows")
+    insider(url, "UPDATE istv_portal_events SET client = '203.0.113.9' WHERE id = 3")
+    broken = CliRunner().invoke(_cli(), verify, env=env)
+    assert broken.exit_code == 1
+    assert broken.output.splitlines()[0].startswith(
+        "audit log BROKEN: istv_portal_events row 3: its content does not match its hash"
+    )
+    assert "Traceback" not in broken.output
