@@ -49,7 +49,7 @@ from exports.coarse_records import COARSE, risk_report, risk_text
 from exports.linked_versions import link_versions
 from exports.products import build_products, night_digests
 from exports.release_gate import Exposure, check_release, withhold
-from exports.release_ledger import ReleaseLedger
+from exports.release_ledger import RELEASES, ReleaseLedger
 from exports.release_model import Release, bundle_cells, definition
 from exports.visuals import MapInputs, write_visuals
 from exports.writers import write_csv, write_geojson, write_parquet, write_xlsx
@@ -302,6 +302,7 @@ def gate(
     start, end = _gate_window(period)
     ledger = ReleaseLedger(settings.audit_url)
     try:
+        ledger.require_intact()  # the gate must not believe a ledger cut down offline
         # every release sharing a day with this bundle, its trends and this period's earlier
         # versions included (linked: each counted the records as they were then)
         earlier = ledger.overlapping(min((c.start for c in new.cells), default=start), end)
@@ -493,7 +494,7 @@ def release(settings: Settings, staging: Path, target: Path, run_id: str) -> str
     audit = AuditLog(settings.audit_url)
     try:
         audit.require_intact(settings.audit_anchor_path, Zones(settings.data_root).published,
-                             certificate)
+                             certificate, also=(RELEASES,))
         audit.record(publication_entry("publication_intent", manifest, target, run_id))
         try:
             rename_durably(staging, target)
@@ -507,7 +508,8 @@ def release(settings: Settings, staging: Path, target: Path, run_id: str) -> str
                 ) from None
             return "unchanged"
         audit.record(publication_entry("publication", manifest, target, run_id))
-        audit.checkpoint(settings.audit_anchor_path, signer and signer.private_key, certificate)
+        audit.checkpoint(settings.audit_anchor_path, signer and signer.private_key, certificate,
+                         also=(RELEASES,))
     finally:
         audit.close()
     return "published"

@@ -63,17 +63,19 @@ def content_of(table: sa.Table, row: dict) -> dict:
     }
 
 
-def append(connection: sa.Connection, table: sa.Table, values: dict) -> str:
-    """Insert one row after the table's current head; returns its row hash. The caller's
-    transaction makes head and insert one step (IntegrityError on a race: retry)."""
+def append(connection: sa.Connection, table: sa.Table, values: dict) -> tuple[int, str]:
+    """Insert one row after the table's current head; returns its id and row hash. The
+    caller's transaction makes head and insert one step (IntegrityError on a race: retry)."""
     if connection.dialect.name == "postgresql":  # writers queue instead of racing
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:t))"), {"t": table.name})
     prev = head(connection, table)
     prev_hash = prev[1] if prev else GENESIS
     content = content_of(table, values)
     digest = row_hash(table.name, prev_hash, content)
-    connection.execute(table.insert().values(**values, prev_hash=prev_hash, row_hash=digest))
-    return digest
+    inserted = connection.execute(
+        table.insert().values(**values, prev_hash=prev_hash, row_hash=digest)
+    )
+    return inserted.inserted_primary_key[0], digest
 
 
 def head(connection: sa.Connection, table: sa.Table) -> tuple[int, str] | None:

@@ -246,7 +246,7 @@ class AuditLog:
                 row["recorded_at"] = row["recorded_at"].replace(tzinfo=dt.UTC)
         return rows
 
-    def _append(self, table: sa.Table, row: dict) -> str:
+    def _append(self, table: sa.Table, row: dict) -> tuple[int, str]:
         for attempt in range(APPEND_RETRIES):
             try:
                 with self.engine.begin() as connection:
@@ -257,27 +257,29 @@ class AuditLog:
         raise AssertionError("unreachable")
 
     # -- tamper evidence ---------------------------------------------------------------------
-    def checkpoint(self, anchor: Path, private_key=None, certificate=None) -> Checkpoint:
-        """Sign the heads of every chain (with the trust key when given), append the
-        checkpoint and write it to the anchor file outside the database."""
+    def checkpoint(self, anchor: Path, private_key=None, certificate=None,
+                   also: tuple[sa.Table, ...] = ()) -> Checkpoint:
+        """Sign the heads of every chain, the chained tables `also` given included (with the
+        trust key when given), append the checkpoint and write it to the anchor file outside
+        the database."""
         with self.engine.connect() as connection:
-            heads = {t.name: list(h) for t in CHAINED if (h := head(connection, t))}
+            heads = {t.name: list(h) for t in (*CHAINED, *also) if (h := head(connection, t))}
         point = make_checkpoint(heads, private_key, certificate)
-        row_hash = self._append(CHECKPOINTS, point.as_json())
-        with self.engine.connect() as connection:
-            number = head(connection, CHECKPOINTS)[0]
+        number, row_hash = self._append(CHECKPOINTS, point.as_json())
         anchor_json = {"checkpoint": number, "row_hash": row_hash, **point.as_json()}
         text = json.dumps(anchor_json, indent=1, sort_keys=True) + "\n"
         write_atomic(anchor, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         return point
 
-    def verify(self, anchor: Path | None, certificate=None) -> Verification:
-        """Walk every chain, check each checkpoint's heads (and signature, against the trust
-        `certificate` when given) and that the anchor's checkpoint is still in the log."""
+    def verify(self, anchor: Path | None, certificate=None, also: tuple[sa.Table, ...] = ()
+               ) -> Verification:
+        """Walk every chain (`also` included), check each checkpoint's heads (and signature,
+        against the trust `certificate` when given) and that the anchor's checkpoint is still
+        in the log."""
         broken, rows, warnings = [], {}, {}  # warnings: message -> checkpoints it applies to
         with self.engine.connect() as connection:
             hashes = {}
-            for table in (*CHAINED, CHECKPOINTS):
+            for table in (*CHAINED, *also, CHECKPOINTS):
                 found = [dict(r._mapping) for r in
                          connection.execute(sa.select(table).order_by(table.c.id))]
                 rows[table.name] = len(found)
@@ -290,7 +292,9 @@ class AuditLog:
             point = Checkpoint(row["heads"], row["recorded_at"], row["certificate_sha256"],
                                row["signature"])
             for name, (number, digest) in point.heads.items():
-                if hashes.get(name, {}).get(number) != digest:
+                if name not in hashes:
+                    warnings[f"they name {name}, which this check did not walk"] = len(points)
+                elif hashes[name].get(number) != digest:
                     broken.append(f"{name} row {number}: it is not the row checkpoint "
                                   f"{row['id']} signed (the log was rewritten after it)")
             if (problem := signature_problem(point, certificate)) is not None:
@@ -303,10 +307,11 @@ class AuditLog:
         said = [f"{n:,} checkpoints: {message}" for message, n in warnings.items()]
         return Verification(rows, len(points), broken, said)
 
-    def require_intact(self, anchor: Path, published: Path, certificate=None) -> None:
+    def require_intact(self, anchor: Path, published: Path, certificate=None,
+                       also: tuple[sa.Table, ...] = ()) -> None:
         """Refuse to go on (AuditLogBroken, one line) when the log was edited, truncated,
         deleted or replaced: before anything is published."""
-        found = self.verify(anchor, certificate)
+        found = self.verify(anchor, certificate, also)
         if not found.rows[DISCLOSURES.name] and _has_bundles(published):
             found.broken.append(f"{published} holds published bundles but the audit log has "
                                 "no publication: the log was deleted or replaced")

@@ -359,6 +359,7 @@ def audit_log(
     """
     import datetime as dt
 
+    from exports.release_ledger import RELEASES, ReleaseLedger
     from istv.audit_chain import AuditLogBroken
     from istv.audit_log import AuditLog, format_entries, format_portal_entries
     from istv.settings import Settings
@@ -372,7 +373,13 @@ def audit_log(
     try:
         if verify:
             trusted = _trust_certificate(settings, certificate)
-            found = log.verify(settings.audit_anchor_path, trusted)
+            ledger = ReleaseLedger(settings.audit_url)  # its tables exist before the walk
+            try:
+                found = log.verify(settings.audit_anchor_path, trusted, also=(RELEASES,))
+                if (problem := ledger.first_break()) is not None:
+                    found.broken.append(problem)
+            finally:
+                ledger.close()
             typer.echo(found.summary())
             for line in [*found.broken[1:], *found.warnings]:
                 typer.echo(f"  {line}")

@@ -18,8 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
+from exports.release_ledger import RELEASES, ReleaseLedger
+from exports.release_model import Cell, Release
 from istv.audit_chain import AuditLogBroken, make_checkpoint, row_hash
-from istv.audit_log import CHECKPOINTS, DISCLOSURES, PORTAL, AuditEntry, AuditLog, PortalEvent
+from istv.audit_log import CHECKPOINTS, DISCLOSURES, AuditEntry, AuditLog, PortalEvent
 from tests.servers import postgres_bin, postgres_server, require
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -110,7 +112,7 @@ def insider(url: str, *statements: str) -> None:
     """What someone with the database file or the table owner's login does: switch the
     append-only triggers off, change history, switch them back on."""
     engine = sa.create_engine(url)
-    tables = [t.name for t in (DISCLOSURES, PORTAL, CHECKPOINTS)]
+    tables = sa.inspect(engine).get_table_names()
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
             for (name,) in connection.execute(
@@ -410,3 +412,63 @@ def test_istv_audit_log_verify_names_the_first_broken_row_in_one_line(tmp_path):
         "audit log BROKEN: istv_portal_events row 3: its content does not match its hash"
     )
     assert "Traceback" not in broken.output
+
+
+def a_release(version: str) -> Release:
+    day = dt.date(2026, 10, 19)
+    cells = tuple(
+        Cell(
+            "hotspots",
+            f"place_id={n}",
+            "assaults",
+            shown,
+            day,
+            day + dt.timedelta(days=7),
+            False,
+            (("lsoa", "E01000001"),),
+        )
+        for n, shown in enumerate(["*", "12", "0"])
+    )
+    return Release(
+        "north-police",
+        "2026-W43",
+        version,
+        frozenset({"E01000001"}),
+        "",
+        cells,
+        (("2026-10-19", "c" * 64),),
+    )
+
+
+def test_a_released_cell_deleted_offline_stops_the_gate(audit_url, tmp_path):
+    """Deleting a '*' cell from the ledger would let the gate believe it was never shown."""
+    ledger = ReleaseLedger(audit_url)
+    log = AuditLog(audit_url)
+    try:
+        for version in ("v1", "v2"):
+            ledger.record(a_release(version))
+            log.record(disclosure(version=version))
+            log.checkpoint(tmp_path / "audit_anchor.json", *TRUST, also=(RELEASES,))
+        assert ledger.first_break() is None
+        assert log.verify(tmp_path / "audit_anchor.json", TRUST[1], (RELEASES,)).broken == []
+        insider(audit_url, "DELETE FROM istv_released_cells WHERE release_id = 1 AND shown = '*'")
+        assert ledger.first_break() == (
+            "istv_releases row 1: its released cells or sources do not match its digest "
+            "(changed after they were written)"
+        )
+        with pytest.raises(AuditLogBroken, match="istv_releases row 1"):
+            ledger.require_intact()
+        insider(
+            audit_url,
+            *(
+                f"DELETE FROM {table} WHERE release_id = 2"
+                for table in ("istv_released_cells", "istv_release_sources")
+            ),
+            "DELETE FROM istv_releases WHERE id = 2",
+        )  # the newest release, whole
+        assert "istv_releases row 2: it is not the row checkpoint 2 signed" in " ".join(
+            log.verify(None, TRUST[1], (RELEASES,)).broken
+        )
+    finally:
+        ledger.close()
+        log.close()
