@@ -21,6 +21,7 @@ made under the demo folder; a demo certificate is refused anywhere else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +36,7 @@ from cryptography.x509.oid import NameOID
 
 from anonymiser.airflow_keys import trust_identity_from_airflow_connection
 from anonymiser.keys import KeyProblem, _read_private_file
-from istv.partners import ID_PATTERN
+from istv.partners import FINGERPRINT_HELP, ID_PATTERN, PLACEHOLDER_FINGERPRINT, Partner
 from istv.zones import write_atomic
 
 SEALED_SUFFIX = ".p7m"
@@ -57,8 +58,16 @@ TRUST_HELP = (
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
 
+EXPIRY_WARNING_DAYS = 30
+ENVELOPED_DATA_OID = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3
+
+
 class CertificateProblem(ValueError):
     """A certificate is unreadable, expired, not yet valid or of a kind CMS cannot use."""
+
+
+class PinMismatch(CertificateProblem):
+    """The partner's certificate file is not the certificate the partners file pins."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,133 @@ def _certificate_from_pem(data: bytes, origin: str) -> x509.Certificate:
     return certificate
 
 
+def fingerprint(certificate: x509.Certificate) -> str:
+    """The certificate's SHA-256 fingerprint (of its DER), lower-case hex."""
+    return certificate.fingerprint(hashes.SHA256()).hex()
+
+
+def colon_form(hex_fingerprint: str) -> str:
+    """AB:CD:... as `openssl x509 -fingerprint -sha256` prints it."""
+    pairs = [hex_fingerprint[i : i + 2] for i in range(0, len(hex_fingerprint), 2)]
+    return ":".join(pairs).upper()
+
+
+def short_form(hex_fingerprint: str) -> str:
+    """AB:CD..EF:01, for log lines."""
+    if not hex_fingerprint:
+        return "(none)"
+    full = colon_form(hex_fingerprint)
+    return f"{full[:5]}..{full[-5:]}"
+
+
+def load_pinned_certificate(partner: Partner, path: Path) -> x509.Certificate:
+    """The partner's certificate from `path`, refused unless it is the one the partners file
+    pins (certificate_sha256, and certificate_valid_until when given), valid today and RSA.
+
+    Raises PinMismatch (one line: partner, file, both fingerprints, what to do)."""
+    certificate = load_certificate(path)
+    found, pinned = fingerprint(certificate), partner.certificate_sha256 or ""
+    where = partner.source or "the partners file"
+    if found != pinned:
+        if pinned == PLACEHOLDER_FINGERPRINT:
+            todo = (
+                "the partners file holds the placeholder fingerprint: point ISTV_PARTNERS at "
+                "the copy `istv keys` wrote (demo), or pin the partner's real certificate"
+            )
+        else:
+            todo = (
+                "if the partner really has a new certificate, confirm its fingerprint with them "
+                "out of band and change certificate_sha256 (a rotation); otherwise put their "
+                "certificate back. Compute it with "
+                f"`{FINGERPRINT_HELP.replace('<certificate>', str(path))}`"
+            )
+        raise PinMismatch(
+            f"partner {partner.id!r}: certificate {path} has SHA-256 fingerprint "
+            f"{colon_form(found)}, but {where} pins {colon_form(pinned) or '(none)'}; refused, "
+            f"nothing was sealed: {todo}"
+        )
+    until = certificate.not_valid_after_utc.date()
+    if partner.certificate_valid_until is not None and until != partner.certificate_valid_until:
+        raise PinMismatch(
+            f"partner {partner.id!r}: certificate {path} is valid until {until}, but {where} "
+            f"says certificate_valid_until {partner.certificate_valid_until}; refused, nothing "
+            "was sealed: correct the partners file from the partner's certificate"
+        )
+    return certificate
+
+
+def days_left(certificate: x509.Certificate) -> int:
+    """Whole days until the certificate expires."""
+    return (certificate.not_valid_after_utc - dt.datetime.now(dt.UTC)).days
+
+
+def sealed_recipients(der: bytes) -> list[tuple[bytes, int]]:
+    """The (issuer DER, serial number) of each recipient of a CMS EnvelopedData (DER).
+
+    Read from the message's own structure, without decrypting anything. Raises ValueError when
+    the bytes are not an EnvelopedData or a recipient is not named by issuer and serial (the
+    only form `seal` writes)."""
+    tag, start, end = _tlv(der, 0)
+    if tag != 0x30 or end != len(der):
+        raise ValueError("not a DER CMS ContentInfo")
+    tag, oid_start, oid_end = _tlv(der, start)
+    if der[start:oid_end] != ENVELOPED_DATA_OID:
+        raise ValueError("not CMS EnvelopedData")
+    tag, inner, inner_end = _tlv(der, oid_end)
+    if tag != 0xA0:
+        raise ValueError("EnvelopedData without content")
+    tag, pos, _ = _tlv(der, inner)  # EnvelopedData SEQUENCE
+    tag, _, pos = _tlv(der, pos)  # version INTEGER
+    tag, set_start, set_end = _tlv(der, pos)
+    if tag == 0xA0:  # originatorInfo
+        tag, set_start, set_end = _tlv(der, set_end)
+    if tag != 0x31:
+        raise ValueError("EnvelopedData without recipientInfos")
+    recipients = []
+    pos = set_start
+    while pos < set_end:
+        tag, info, info_end = _tlv(der, pos)
+        if tag != 0x30:
+            raise ValueError("a recipient is not a key-transport recipient")
+        _, _, rid = _tlv(der, info)  # version
+        tag, rid_start, rid_end = _tlv(der, rid)
+        if tag != 0x30:
+            raise ValueError("a recipient is not named by issuer and serial number")
+        _, _, issuer_end = _tlv(der, rid_start)
+        tag, serial_start, serial_end = _tlv(der, issuer_end)
+        if tag != 0x02:
+            raise ValueError("a recipient's serial number is not an INTEGER")
+        serial = int.from_bytes(der[serial_start:serial_end], "big", signed=True)
+        recipients.append((der[rid_start:issuer_end], serial))
+        pos = info_end
+    return recipients
+
+
+def sealed_to(der: bytes, certificate: x509.Certificate) -> bool:
+    """True when the EnvelopedData has exactly one recipient, this certificate."""
+    try:
+        recipients = sealed_recipients(der)
+    except (ValueError, IndexError):
+        return False
+    return recipients == [(certificate.issuer.public_bytes(), certificate.serial_number)]
+
+
+def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER element at pos (one-byte tags)."""
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4:
+            raise ValueError("not DER (indefinite or huge length)")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    if pos + length > len(data):
+        raise ValueError("truncated DER")
+    return tag, pos, pos + length
+
+
 def is_demo_certificate(certificate: x509.Certificate) -> bool:
     """Demo certificates carry O=istv-pipeline demo; production ones must not."""
     orgs = certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
@@ -168,20 +304,34 @@ def seal(data: bytes, recipient_cert: x509.Certificate, signer: TrustSigner) -> 
 
 
 def seal_bundle(
-    folder: Path, recipient_cert: x509.Certificate, signer: TrustSigner, out_dir: Path
+    folder: Path,
+    recipient_cert: x509.Certificate,
+    signer: TrustSigner,
+    out_dir: Path,
+    expected: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Seal every file of a published bundle (manifest.json too) into out_dir as <name>.p7m.
 
-    Every name is checked before anything is written, so a bad bundle seals nothing.
+    Every name is checked before anything is written, so a bad bundle seals nothing. With
+    `expected` (name -> sha256, as verified), the bytes sealed are hashed as they are read and
+    any file that differs, or is missing or extra, is refused (ValueError).
     """
     entries = sorted(folder.iterdir())
     for entry in entries:
         check_file_name(entry.name)
         if entry.is_symlink() or not entry.is_file():
             raise ValueError(f"{entry} is not a regular file; a bundle holds files only.")
+    if expected is not None and {entry.name for entry in entries} != set(expected):
+        raise ValueError(f"{folder}: the files changed after their checks; nothing was sealed.")
     sealed = []
     for entry in entries:
-        blob = seal(entry.read_bytes(), recipient_cert, signer)
+        data = entry.read_bytes()
+        if expected is not None and hashlib.sha256(data).hexdigest() != expected[entry.name]:
+            raise ValueError(
+                f"{entry} changed after its checks (sha256); nothing more was sealed: find out "
+                "what is writing to it, then deliver again"
+            )
+        blob = seal(data, recipient_cert, signer)
         target = out_dir / (entry.name + SEALED_SUFFIX)
         sealed.append(write_atomic(target, lambda tmp, blob=blob: tmp.write_bytes(blob)))
     return sealed

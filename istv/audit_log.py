@@ -393,6 +393,8 @@ def format_entries(entries: list[dict]) -> str:
             f"{e['recorded_at']:%Y-%m-%d %H:%M:%S}Z {e['event']} {e['partner']} {e['period']} "
             f"{e['version']} products={e['products'] or '-'} policy={e['policy_version']} "
             f"run={e['run_id']} to {e['recipient']}"
+            + (f" sealed_to={e['recipient_certificate']}" if e["recipient_certificate"] else "")
+            + (f" checks=[{e['checks']}]" if e["checks"] else "")
             + (" (no outcome recorded: check the target)" if unresolved else "")
         )
         files = [f"    {f['sha256']}  {f['name']}" for f in e["files"]]

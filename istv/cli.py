@@ -277,10 +277,13 @@ def publish(
 ) -> None:
     """Publish partner bundles for a fixed period and deliver them (partners of that kind).
 
-    Exits 1 when the audit blocked any bundle (each named with its audit report).
+    Exits 1 when the audit blocked any bundle (each named with its audit report) or a
+    delivery was refused or failed (each in one line; the audit log has its row).
     """
     import datetime as dt
 
+    from anonymiser.encryption import CertificateProblem
+    from exports.delivery import DeliveryError
     from exports.dispatch import publish_and_deliver
     from exports.publish import PublicationBlocked
     from exports.schedule import due
@@ -301,6 +304,10 @@ def publish(
         except AuditLogBroken as error:  # no partner publishes until the log is restored
             typer.echo(f"istv publish: {error}", err=True)
             raise typer.Exit(1) from None
+        except (DeliveryError, CertificateProblem) as error:  # refused or failed: logged
+            typer.echo(f"istv publish: {chosen.id}: {error}", err=True)
+            blocked += 1
+            continue
         typer.echo(
             f"{result['partner']} {result['period']}: {result['status']} {result['version']} "
             f"in {result['folder']}; delivery: {result['delivery']}"

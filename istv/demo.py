@@ -106,7 +106,7 @@ def run_demo(root: Path, nights: int) -> int:
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # third-party noise
     from anonymiser.encryption import make_test_pki
     from istv.ledger import RunLedger
-    from istv.partners import load_partners
+    from istv.partners import PARTNERS_ENV, load_partners, partners_path, pin_certificates
     from istv.settings import Settings
     from istv.synth import generate
 
@@ -114,7 +114,14 @@ def run_demo(root: Path, nights: int) -> int:
     print(f"istv demo: writing a synthetic town and {nights} nights of ED exports ...")
     generate(settings.data_root, FIRST_NIGHT, nights, ROWS_PER_NIGHT, SEED)
     print("istv demo: test trust key and partner certificates (as `istv keys`) ...")
-    make_test_pki(settings.data_root / "secrets", [p.id for p in load_partners()])
+    made = make_test_pki(settings.data_root / "secrets", [p.id for p in load_partners()])
+    pinned = settings.data_root / "partners.yaml"
+    pin_certificates(
+        partners_path(),
+        pinned,
+        {p.id: made[f"partners/{p.id}.crt"] for p in load_partners() if p.certificate},
+    )
+    os.environ[PARTNERS_ENV] = str(pinned)  # the DAGs read the copy with the fingerprints
     print("istv demo: preparing Airflow (SQLite metadata DB) ...")
     prepare_airflow(environment)
     night_list = [FIRST_NIGHT + dt.timedelta(days=i) for i in range(nights)]
@@ -169,6 +176,10 @@ def publications_summary(states: dict[str, str], data_root: Path) -> str:
             + (f", {sealed} sealed (.p7m)" if sealed else ", plain (allowed)")
         )
     lines.append(f"every publication and delivery: ISTV_DATA_ROOT={data_root} istv audit-log")
+    lines.append(
+        "the partners file with the demo certificates pinned (their SHA-256 fingerprints): "
+        f"ISTV_PARTNERS={data_root / 'partners.yaml'}"
+    )
     lines.append(
         f"browse them as a partner would: export ISTV_DATA_ROOT={data_root}; "
         "istv users add analyst --partner nembridge-csp; istv portal (http://127.0.0.1:8470)"

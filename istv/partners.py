@@ -20,6 +20,7 @@ products.yaml, the audit and the manifest each say exactly which columns a file 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ import pandas as pd
 import yaml
 
 from istv.periods import CADENCE_KIND, Period
+from istv.zones import write_atomic
 from schemas import load_products
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,9 +67,13 @@ PARTNER_KEYS = (
     "formats",
     "delivery",
     "certificate",
+    "certificate_sha256",
+    "certificate_valid_until",
     "allow_plain",
     "data_sharing_agreement",
 )
+FINGERPRINT_HELP = "openssl x509 -in <certificate> -noout -fingerprint -sha256"
+PLACEHOLDER_FINGERPRINT = "0" * 64  # config/partners.yaml: `istv keys` writes the demo's own
 REQUIRED_KEYS = ("id", "name", "area", "products", "cadence", "formats", "delivery")
 
 
@@ -100,6 +106,11 @@ class Partner:
     certificate: str | None = None
     allow_plain: bool = False
     data_sharing_agreement: str | None = None  # covers full-resolution record-level data
+    # The pinned recipient: SHA-256 fingerprint (lower-case hex) of `certificate`, and
+    # optionally the certificate's last day of validity (UTC) as the partners file records it.
+    certificate_sha256: str | None = None
+    certificate_valid_until: dt.date | None = None
+    source: str = field(default="", compare=False)  # the partners file it came from
 
     @property
     def period_kind(self) -> str:
@@ -186,7 +197,7 @@ def parse_partners(raw: Any, source: Path | str = "<partners>") -> list[Partner]
     partners: list[Partner] = []
     seen: dict[str, int] = {}
     for number, entry in enumerate(entries, start=1):
-        partner, entry_problems = _parse_partner(entry, number, known_products)
+        partner, entry_problems = _parse_partner(entry, number, known_products, str(source))
         problems.extend(entry_problems)
         if partner is None:
             continue
@@ -204,7 +215,7 @@ def parse_partners(raw: Any, source: Path | str = "<partners>") -> list[Partner]
 
 
 def _parse_partner(
-    entry: Any, number: int, known_products: set[str]
+    entry: Any, number: int, known_products: set[str], source: str = ""
 ) -> tuple[Partner | None, list[str]]:
     if not isinstance(entry, dict):
         return None, [f"entry {number}: each partner must be a mapping of keys like id, name"]
@@ -266,6 +277,44 @@ def _parse_partner(
     certificate = entry.get("certificate")
     if certificate is not None and (not isinstance(certificate, str) or not certificate.strip()):
         problem("certificate", "give the path of the partner's PEM certificate, or null")
+    fingerprint = normalise_fingerprint(entry.get("certificate_sha256"))
+    if "certificate_sha256" in entry and entry["certificate_sha256"] is not None:
+        if fingerprint is None:
+            problem(
+                "certificate_sha256",
+                "not a SHA-256 fingerprint: give 64 hex digits, or the colon-separated form "
+                f"`{FINGERPRINT_HELP}` prints",
+            )
+        elif certificate is None:
+            problem(
+                "certificate_sha256",
+                "a fingerprint without a certificate: name the certificate file too, or "
+                "remove the fingerprint",
+            )
+    elif isinstance(certificate, str) and certificate.strip():
+        problem(
+            "certificate_sha256",
+            "missing: a partner with a certificate names its SHA-256 fingerprint, so a "
+            f"swapped certificate file is refused; get it from the partner and check it with "
+            f"`{FINGERPRINT_HELP}`",
+        )
+    valid_until = entry.get("certificate_valid_until")
+    if isinstance(valid_until, str):
+        try:
+            valid_until = dt.date.fromisoformat(valid_until)
+        except ValueError:
+            pass
+    if isinstance(valid_until, dt.datetime):
+        valid_until = valid_until.date()
+    if valid_until is not None and not isinstance(valid_until, dt.date):
+        problem(
+            "certificate_valid_until",
+            "give the certificate's last day of validity as YYYY-MM-DD (its notAfter, "
+            "`openssl x509 -in <certificate> -noout -enddate`), or leave the key out",
+        )
+    elif valid_until is not None and certificate is None:
+        problem("certificate_valid_until", "a validity without a certificate: remove it")
+
     allow_plain = entry.get("allow_plain", False)
     if not isinstance(allow_plain, bool):
         problem("allow_plain", f"must be true or false, not {allow_plain!r}")
@@ -299,9 +348,55 @@ def _parse_partner(
             certificate=certificate,
             allow_plain=allow_plain,
             data_sharing_agreement=agreement.strip() if agreement is not None else None,
+            certificate_sha256=fingerprint,
+            certificate_valid_until=valid_until,
+            source=source,
         ),
         problems,
     )
+
+
+def normalise_fingerprint(value: Any) -> str | None:
+    """A SHA-256 fingerprint as lower-case hex, from 64 hex digits or OpenSSL's form
+    (`sha256 Fingerprint=AB:CD:...`, colons optional); None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if "=" in text and text.lower().split("=", 1)[0].strip() in (
+        "sha256 fingerprint",
+        "sha2-256 fingerprint",
+    ):
+        text = text.split("=", 1)[1].strip()
+    if re.fullmatch(r"[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}", text):
+        text = text.replace(":", "")
+    return text.lower() if re.fullmatch(r"[0-9A-Fa-f]{64}", text) else None
+
+
+def pin_certificates(source: Path, dest: Path, certificates: Mapping[str, Path]) -> Path:
+    """Write a copy of the partners file `source` to `dest` with each named partner's
+    certificate pinned: `certificate_sha256` and `certificate_valid_until` taken from the
+    certificate file given for its id (`istv keys` and the demo, for the test certificates they
+    make). The copy is checked like any partners file before it is written."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    raw = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+    parse_partners(raw, source)  # the source itself must be a valid partners file
+    for entry in raw["partners"]:
+        path = certificates.get(entry["id"])
+        if path is None or entry.get("certificate") is None:
+            continue
+        certificate = x509.load_pem_x509_certificate(Path(path).read_bytes())
+        entry["certificate_sha256"] = certificate.fingerprint(hashes.SHA256()).hex()
+        entry["certificate_valid_until"] = certificate.not_valid_after_utc.date()
+    parse_partners(raw, dest)
+    header = (
+        f"# Written from {source} with the fingerprints of the certificates in use; a change\n"
+        "# of certificate_sha256 is a certificate rotation (see docs/delivery.md).\n"
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    text = header + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+    return write_atomic(dest, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _parse_area(area: Any, problem) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -13,7 +13,7 @@ import asyncssh
 import pytest
 
 from exports import delivery
-from exports.delivery import DeliveryError, VersionConflict, deliver
+from exports.delivery import DeliveryError, DeliveryRefused, VersionConflict, deliver
 from istv.audit_log import AuditLog
 from istv.zones import sha256_file
 from tests.servers import _free_port
@@ -95,6 +95,38 @@ def test_local_version_with_different_content_is_refused(tmp_path, bundle, audit
     assert [e["event"] for e in audit.entries()] == (
         INTENT_THEN["delivery"] + INTENT_THEN["delivery_failed"]
     )
+
+
+def test_a_file_that_differs_from_what_was_checked_is_refused_before_anything_is_sent(
+    tmp_path, bundle, audit
+):
+    target = {"type": "local", "path": str(tmp_path / "drop")}
+    checked = {p.name: sha256_file(p) for p in bundle}
+    bundle[0].write_text("place,assaults\nHigh Street,15\n", encoding="utf-8")  # after checks
+    with pytest.raises(DeliveryRefused, match="hotspots.csv changed between its checks"):
+        deliver(
+            bundle, PARTNER, PERIOD, VERSION, target, audit, "run-1", "3",
+            expected=checked, recipient_certificate="ab" * 32, checks="sha256=manifest",
+        )  # fmt: skip
+    assert not (tmp_path / "drop").exists()
+    (failed,) = audit.entries()  # no intent: nothing set out
+    assert failed["event"] == "delivery_failed"
+    assert failed["checks"] == "sha256=manifest; refused: hotspots.csv changed after its checks"
+    assert failed["recipient_certificate"] == "ab" * 32
+
+
+def test_every_row_carries_the_certificate_and_the_checks(tmp_path, bundle, audit):
+    target = {"type": "local", "path": str(tmp_path / "drop")}
+    checked = {p.name: sha256_file(p) for p in bundle}
+    deliver(
+        bundle, PARTNER, PERIOD, VERSION, target, audit, "run-1", "3",
+        expected=checked, recipient_certificate="cd" * 32, checks="sha256=disk,manifest",
+    )  # fmt: skip
+    rows = audit.entries()
+    assert [e["event"] for e in rows] == INTENT_THEN["delivery"]
+    assert {(e["recipient_certificate"], e["checks"]) for e in rows} == {
+        ("cd" * 32, "sha256=disk,manifest")
+    }
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from anonymiser.encryption import make_test_pki
 from exports.audit import audit_folder, audit_tree
 from exports.publish import publish
 from istv.completeness import IncompletePeriod
-from istv.partners import area_lsoas, load_partners
+from istv.partners import DEFAULT_PARTNERS, area_lsoas, load_partners, pin_certificates
 from istv.periods import parse_period
 from istv.settings import Settings
 from istv.synth import generate
@@ -37,7 +37,13 @@ def month_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("month")
     generate(root, MONTH.start, len(MONTH.nights()), rows_per_night=900, seed=31)
     plant(root / "landing" / "inbox" / f"ed_export_{CANARY_NIGHT}.csv")
-    make_test_pki(root / "secrets", [p.id for p in load_partners()])
+    made = make_test_pki(root / "secrets", [p.id for p in load_partners()])
+    # the demo's partners file with the test certificates pinned, as `istv keys` writes it
+    pin_certificates(
+        DEFAULT_PARTNERS,
+        root / "partners.yaml",
+        {p.id: made[f"partners/{p.id}.crt"] for p in load_partners() if p.certificate},
+    )
     settings = Settings.from_env({"ISTV_DATA_ROOT": str(root), "ISTV_DEMO": "1"})
     ingest_nights(settings, MONTH.nights(), "fixture")
     return root
@@ -49,6 +55,7 @@ def data_root(month_root, tmp_path, monkeypatch) -> Path:
     shutil.copytree(month_root, root)
     monkeypatch.setenv("ISTV_DATA_ROOT", str(root))
     monkeypatch.setenv("ISTV_DEMO", "1")
+    monkeypatch.setenv("ISTV_PARTNERS", str(root / "partners.yaml"))
     return root
 
 
@@ -337,10 +344,22 @@ def test_a_publication_whose_outcome_row_was_lost_is_logged_on_the_next_run(data
 
 
 def test_a_demo_partner_certificate_is_refused_outside_demo_mode(data_root, monkeypatch):
+    import subprocess
+
     from exports.dispatch import publish_and_deliver
 
     monkeypatch.delenv("ISTV_DEMO")
-    trust = data_root / "secrets"
+    # a non-demo trust pair (a demo one is refused before publishing now, by the audit
+    # checkpoint's signer): the refusal tested here is the partner's demo certificate
+    trust = data_root / "trust"
+    trust.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-days", "30", "-nodes",
+         "-subj", "/O=Test Trust/CN=istv-pipeline signing", "-keyout", str(trust / "trust.key"),
+         "-out", str(trust / "trust.crt")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (trust / "trust.key").chmod(0o600)
     monkeypatch.setenv("ISTV_TRUST_KEY_FILE", str(trust / "trust.key"))
     monkeypatch.setenv("ISTV_TRUST_CERT_FILE", str(trust / "trust.crt"))
     monkeypatch.setenv("ISTV_HMAC_KEY", "k" * 40)

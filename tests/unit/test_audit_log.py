@@ -158,3 +158,10 @@ def test_publication_entry_lists_the_manifests_files_and_products(tmp_path):
                                                    ("map.png", "c"))],
         "3", "run-9", f"published:{tmp_path / 'v2'}",
     )  # fmt: skip
+
+
+def test_format_entries_shows_the_certificate_sealed_to_and_the_checks(log):
+    log.record(entry(recipient_certificate="ab" * 32, checks="sha256=disk,manifest,publication"))
+    text = format_entries(log.entries())
+    assert f"sealed_to={'ab' * 32}" in text
+    assert "checks=[sha256=disk,manifest,publication]" in text
